@@ -1,0 +1,5 @@
+"""All public layers, by family."""
+
+from keras_attn.layers.sequence import Attention, OneStepAttention
+
+__all__ = ["Attention", "OneStepAttention"]

@@ -1,0 +1,93 @@
+"""Argument and shape validation shared by every public layer (DESIGN.md section 3)."""
+
+import numbers
+
+import keras
+
+
+def one_of(name, value, allowed):
+    """Raises ``ValueError`` unless ``value`` is in ``allowed``; returns it."""
+    if value not in allowed:
+        choices = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name} must be one of {choices}; got {value!r}")
+    return value
+
+
+def positive_int(name, value, allow_none=False):
+    """Raises ``ValueError`` unless ``value`` is an int >= 1 (or None when allowed)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        extra = " or None" if allow_none else ""
+        raise ValueError(f"{name} must be a positive integer{extra}; got {value!r}")
+    return int(value)
+
+
+def non_negative_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
+    return int(value)
+
+
+def fraction(name, value, low=0.0, high=1.0, high_inclusive=False):
+    """Raises ``ValueError`` unless ``low <= value < high`` (or ``<= high``)."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    ok = ok and low <= value and (value <= high if high_inclusive else value < high)
+    if not ok:
+        bracket = "]" if high_inclusive else ")"
+        raise ValueError(f"{name} must be a number in [{low}, {high}{bracket}; got {value!r}")
+    return float(value)
+
+
+def positive_float(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{name} must be a positive number; got {value!r}")
+    return float(value)
+
+
+def _fmt(shape):
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def input_rank(layer, shape, rank, what="input", expected=None):
+    """Raises ``ValueError`` naming ``layer`` unless ``shape`` has ``rank`` dims."""
+    shape = tuple(shape)
+    if len(shape) != rank:
+        raise shape_error(layer, what, expected or f"rank {rank}", shape)
+    return shape
+
+
+def static_dim(layer, shape, axis, what="input", expected=None):
+    """Raises ``ValueError`` unless ``shape[axis]`` is known; returns it."""
+    dim = tuple(shape)[axis]
+    if dim is None:
+        raise shape_error(layer, what, expected or f"a known size on axis {axis}", shape)
+    return int(dim)
+
+
+def shape_error(layer, what, expected, shape):
+    """A ``ValueError`` in the one wording every layer uses for bad shapes."""
+    return ValueError(
+        f"{layer.__class__.__name__} '{layer.name}' expects {what} of shape {expected}; "
+        f"received shape {_fmt(shape)}"
+    )
+
+
+def split_inputs(layer, inputs, count, names):
+    """Checks that ``inputs`` is a list/tuple of ``count`` items; returns it as a list."""
+    if not isinstance(inputs, (list, tuple)) or len(inputs) not in (count if isinstance(count, tuple) else (count,)):
+        n = count if not isinstance(count, tuple) else " or ".join(str(c) for c in count)
+        raise ValueError(
+            f"{layer.__class__.__name__} '{layer.name}' expects a list of {n} inputs "
+            f"[{', '.join(names)}]; received {type(inputs).__name__}"
+            + (f" of length {len(inputs)}" if isinstance(inputs, (list, tuple)) else "")
+        )
+    return list(inputs)
+
+
+def activation(name, value):
+    """``keras.activations.get(value)``, with a ``ValueError`` naming the argument."""
+    try:
+        return keras.activations.get(value)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{name} must be a Keras activation name or callable; got {value!r}") from error

@@ -1,0 +1,3 @@
+"""Model builders made of keras_attn layers."""
+
+__all__ = []

@@ -1,0 +1,32 @@
+"""Backend-agnostic attention functions (``keras.ops`` only).
+
+Everything here runs on the TensorFlow, JAX and PyTorch backends and under
+XLA. Layers share these functions instead of re-implementing them.
+"""
+
+from keras_attn.ops._dtypes import float_dtype, upcast
+from keras_attn.ops.scores import (
+    SCORE_FUNCTIONS,
+    additive_score,
+    concat_score,
+    cosine_score,
+    dot_score,
+    general_score,
+    scaled_dot_score,
+)
+from keras_attn.ops.sequence import last_valid_step
+from keras_attn.ops.softmax import masked_softmax
+
+__all__ = [
+    "SCORE_FUNCTIONS",
+    "additive_score",
+    "concat_score",
+    "cosine_score",
+    "dot_score",
+    "float_dtype",
+    "general_score",
+    "last_valid_step",
+    "masked_softmax",
+    "scaled_dot_score",
+    "upcast",
+]

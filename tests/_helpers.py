@@ -1,0 +1,75 @@
+"""Test helpers shared by every test module (backend-specific code lives here only)."""
+
+import keras
+import numpy as np
+import pytest
+
+BACKEND = keras.backend.backend()
+
+tf_only = pytest.mark.skipif(BACKEND != "tensorflow", reason="SavedModel export is TensorFlow-only")
+
+
+def to_numpy(x):
+    return keras.ops.convert_to_numpy(x)
+
+
+def gradient(fn, *args):
+    """Gradients of the scalar ``fn(*args)`` with respect to every argument, as numpy."""
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        tensors = [tf.convert_to_tensor(a) for a in args]
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            out = fn(*tensors)
+        return [g.numpy() if g is not None else np.zeros_like(a) for g, a in zip(tape.gradient(out, tensors), args)]
+    if BACKEND == "jax":
+        import jax
+
+        return [np.asarray(g) for g in jax.grad(fn, argnums=tuple(range(len(args))))(*args)]
+    if BACKEND == "torch":
+        import torch
+
+        tensors = [torch.tensor(a, requires_grad=True) for a in args]
+        out = fn(*tensors)
+        out.backward()
+        return [t.grad.numpy() if t.grad is not None else np.zeros_like(a) for t, a in zip(tensors, args)]
+    raise NotImplementedError(BACKEND)
+
+
+def numeric_gradient(fn, x, eps=1e-6):
+    """Central finite differences of the scalar ``fn(x)`` (numpy in, float out)."""
+    x = np.array(x, dtype="float64")
+    grad = np.zeros_like(x)
+    flat = x.reshape(-1)
+    gflat = grad.reshape(-1)
+    for i in range(flat.size):
+        old = flat[i]
+        flat[i] = old + eps
+        up = fn(x)
+        flat[i] = old - eps
+        down = fn(x)
+        flat[i] = old
+        gflat[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def np_softmax(x, mask=None, axis=-1):
+    """Reference masked softmax: masked entries 0, fully masked rows all 0."""
+    x = np.asarray(x, dtype="float64")
+    if mask is None:
+        mask = np.ones_like(x, dtype=bool)
+    mask = np.broadcast_to(np.asarray(mask, bool), x.shape)
+    z = np.where(mask, x, -np.inf)
+    zmax = np.max(z, axis=axis, keepdims=True)
+    zmax = np.where(np.isfinite(zmax), zmax, 0.0)
+    e = np.where(mask, np.exp(z - zmax), 0.0)
+    s = e.sum(axis=axis, keepdims=True)
+    return np.where(s > 0, e / np.where(s > 0, s, 1.0), 0.0)
+
+
+def random_mask(rng, batch, steps, min_valid=1):
+    """A (batch, steps) right-padded boolean mask with at least ``min_valid`` valid steps."""
+    lengths = rng.integers(min_valid, steps + 1, size=batch)
+    lengths[0] = max(min_valid, steps - 1) if steps > 1 else steps
+    return np.arange(steps)[None, :] < lengths[:, None]
