@@ -1,0 +1,1 @@
+"""keras_attn benchmarks: ``python -m benchmarks [--quick] [--only NAME]``."""

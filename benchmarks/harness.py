@@ -1,0 +1,104 @@
+"""Timing primitives and the table format every benchmark module uses.
+
+A benchmark module ``benchmarks/bench_<name>.py`` defines
+``run(quick: bool) -> list[Table]``. ``python -m benchmarks`` discovers the
+modules, runs them and prints / writes the tables. Timings are medians of
+repeated runs after warm-up (compilation happens in the warm-up and is never
+timed); ratios are ``baseline time / our time``, so above 1 means we are
+faster.
+"""
+
+import dataclasses
+import statistics
+import time
+
+import keras
+
+
+def block(x):
+    """Waits until every tensor in ``x`` is computed (JAX dispatch is async)."""
+    for leaf in keras.tree.flatten(x):
+        if hasattr(leaf, "block_until_ready"):
+            leaf.block_until_ready()
+        elif hasattr(leaf, "numpy") and not isinstance(leaf, keras.Variable):
+            try:
+                leaf.numpy()
+            except Exception:  # torch tensors that need grad, etc.
+                pass
+    return x
+
+
+def measure(fn, warmup=2, repeats=7, min_time=0.0):
+    """Runs ``fn`` ``warmup`` times untimed, then ``repeats`` timed runs.
+
+    Returns ``Timing`` with the median and the spread (max - min) in seconds.
+    """
+    for _ in range(warmup):
+        block(fn())
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        block(fn())
+        samples.append(time.perf_counter() - start)
+    return Timing(statistics.median(samples), max(samples) - min(samples), len(samples))
+
+
+@dataclasses.dataclass
+class Timing:
+    median: float
+    spread: float
+    repeats: int
+
+    def __str__(self):
+        return f"{_fmt_seconds(self.median)} ± {_fmt_seconds(self.spread / 2)}"
+
+
+@dataclasses.dataclass
+class Row:
+    """One comparison: ours against the baseline on one workload."""
+
+    workload: str
+    ours: Timing
+    baseline: Timing
+    floor: float = None  # the ratio the issue asks for, if any
+    note: str = ""
+
+    @property
+    def ratio(self):
+        return self.baseline.median / self.ours.median
+
+    @property
+    def meets_floor(self):
+        return None if self.floor is None else self.ratio >= self.floor
+
+
+@dataclasses.dataclass
+class Table:
+    title: str
+    ours_name: str
+    baseline_name: str
+    rows: list
+    extra_columns: dict = dataclasses.field(default_factory=dict)  # name -> list of str per row
+    notes: list = dataclasses.field(default_factory=list)
+
+    def markdown(self):
+        head = ["workload", self.ours_name, self.baseline_name, "ratio (baseline/ours)", "floor"]
+        head += list(self.extra_columns)
+        lines = [f"### {self.title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for i, row in enumerate(self.rows):
+            floor = "" if row.floor is None else f"≥ {row.floor:g}x " + ("met" if row.meets_floor else "NOT met")
+            cells = [row.workload, str(row.ours), str(row.baseline), f"{row.ratio:.2f}x", floor]
+            cells += [col[i] for col in self.extra_columns.values()]
+            lines.append("| " + " | ".join(cells) + " |")
+        for note in self.notes:
+            lines.append("")
+            lines.append(note)
+        return "\n".join(lines) + "\n"
+
+
+def _fmt_seconds(s):
+    if s >= 1:
+        return f"{s:.2f} s"
+    if s >= 1e-3:
+        return f"{s * 1e3:.2f} ms"
+    return f"{s * 1e6:.1f} µs"
