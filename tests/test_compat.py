@@ -1,0 +1,32 @@
+"""The Keras 3 work-arounds keras_attn applies on import (keras_attn/_compat.py)."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_attn  # noqa: F401  (importing applies the fix)
+from keras_attn import _compat
+
+
+@pytest.mark.parametrize("loss", ["mae", "mse", "mape", "msle"])
+def test_h5_with_short_loss_alias_reloads_without_custom_objects(loss, tmp_path, rng):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile(loss=loss, optimizer="adam")
+    x, y = rng.random((8, 3)), rng.random((8, 1))
+    model.fit(x, y, verbose=0)
+    path = str(tmp_path / "m.h5")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    # the reloaded loss is the very function the alias names
+    expected = keras.losses.get(loss)
+    assert loaded.loss is expected or getattr(loaded.loss, "__name__", None) == expected.__name__
+
+
+def test_registration_is_idempotent_and_targets_keras_functions():
+    _compat.register_loss_aliases()
+    custom = keras.saving.get_custom_objects()
+    for alias in ("mae", "mse"):
+        if alias in custom:
+            assert custom[alias] is _compat._LOSS_ALIASES[alias]
+            assert custom[alias].__module__.startswith("keras")
