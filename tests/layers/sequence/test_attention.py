@@ -104,3 +104,14 @@ def test_gradient_matches_finite_differences(score, rng):
     numeric = numeric_gradient(lambda v: float(to_numpy(loss(v))), x)
     np.testing.assert_allclose(autodiff, numeric, atol=1e-6)
     assert np.all(autodiff[0, 3] == 0)  # a masked step has no influence
+
+
+def test_luong_equals_seed003_builtin_graph_with_copied_weights(rng):
+    from benchmarks.baselines import seed003_model
+
+    reference = seed003_model(steps=7, features=5, units=4)
+    inputs = keras.Input((7, 5))
+    ours = keras.Model(inputs, Attention(4)(inputs))
+    ours.set_weights(reference.get_weights())
+    x = rng.standard_normal((3, 7, 5)).astype("float32")
+    np.testing.assert_allclose(to_numpy(ours(x)), to_numpy(reference(x)), atol=1e-5)
