@@ -1,5 +1,7 @@
 """Test helpers shared by every test module (backend-specific code lives here only)."""
 
+import contextlib
+
 import keras
 import numpy as np
 import pytest
@@ -7,6 +9,36 @@ import pytest
 BACKEND = keras.backend.backend()
 
 tf_only = pytest.mark.skipif(BACKEND != "tensorflow", reason="SavedModel export is TensorFlow-only")
+
+
+@contextlib.contextmanager
+def float64():
+    """Context in which float64 tensors stay float64 (JAX disables x64 by default)."""
+    if BACKEND == "jax":
+        import jax
+
+        with jax.enable_x64(True):
+            yield
+    else:
+        yield
+
+
+class FiniteDifferences:
+    """Precision settings for comparing autodiff with central finite differences.
+
+    On TensorFlow the layer runs in float64 (eps 1e-6, atol 1e-6). Keras's
+    type promotion maps float64 to float32 on the other backends
+    (``keras.src.backend.common.dtypes.BIT64_TO_BIT32_DTYPE``: ``ops.tanh`` of
+    a float64 tensor is float32 on JAX), so there the check runs in float32
+    with a larger step (eps 1e-3, atol 1e-3): still far tighter than the
+    error a wrong gradient makes.
+    """
+
+    def __init__(self):
+        self.exact = BACKEND == "tensorflow"
+        self.dtype = "float64" if self.exact else "float32"
+        self.eps = 1e-6 if self.exact else 1e-3
+        self.atol = 1e-6 if self.exact else 1e-3
 
 
 def to_numpy(x):

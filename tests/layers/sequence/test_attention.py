@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keras_attn import Attention
-from tests._helpers import gradient, np_softmax, numeric_gradient, to_numpy
+from tests._helpers import FiniteDifferences, gradient, np_softmax, numeric_gradient, to_numpy
 
 
 def np_attention(x, weights, score, mask=None):
@@ -91,8 +91,9 @@ def test_works_under_embedding_mask_zero(rng):
 
 @pytest.mark.parametrize("score", ["luong", "bahdanau"])
 def test_gradient_matches_finite_differences(score, rng):
-    layer = Attention(units=3, score=score, dtype="float64")
-    x = rng.standard_normal((2, 4, 3))
+    fd = FiniteDifferences()
+    layer = Attention(units=3, score=score, dtype=fd.dtype)
+    x = rng.standard_normal((2, 4, 3)).astype(fd.dtype)
     mask = np.array([[True, True, True, False], [True, True, True, True]])
     layer.build(x.shape)
     probe = rng.standard_normal((2, 3))
@@ -101,8 +102,8 @@ def test_gradient_matches_finite_differences(score, rng):
         return keras.ops.sum(layer(inp, mask=mask) * probe)
 
     (autodiff,) = gradient(loss, x)
-    numeric = numeric_gradient(lambda v: float(to_numpy(loss(v))), x)
-    np.testing.assert_allclose(autodiff, numeric, atol=1e-6)
+    numeric = numeric_gradient(lambda v: float(to_numpy(loss(v.astype(fd.dtype)))), x, fd.eps)
+    np.testing.assert_allclose(autodiff, numeric, atol=fd.atol)
     assert np.all(autodiff[0, 3] == 0)  # a masked step has no influence
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keras_attn import OneStepAttention
-from tests._helpers import gradient, np_softmax, numeric_gradient, to_numpy
+from tests._helpers import FiniteDifferences, gradient, np_softmax, numeric_gradient, to_numpy
 
 
 def np_one_step(a, s, weights, mask=None):
@@ -95,9 +95,10 @@ def test_list_mask_from_keras_is_accepted(rng):
 
 
 def test_gradient_matches_finite_differences(rng):
-    layer = OneStepAttention(units=3, dtype="float64", energy_activation="softplus")
-    a = rng.standard_normal((2, 4, 3))
-    s = rng.standard_normal((2, 2))
+    fd = FiniteDifferences()
+    layer = OneStepAttention(units=3, dtype=fd.dtype, energy_activation="softplus")
+    a = rng.standard_normal((2, 4, 3)).astype(fd.dtype)
+    s = rng.standard_normal((2, 2)).astype(fd.dtype)
     layer.build([a.shape, s.shape])
     probe = rng.standard_normal((2, 1, 3))
 
@@ -105,7 +106,7 @@ def test_gradient_matches_finite_differences(rng):
         return keras.ops.sum(layer([a_in, s_in]) * probe)
 
     grad_a, grad_s = gradient(loss, a, s)
-    numeric_a = numeric_gradient(lambda v: float(to_numpy(loss(v, s))), a)
-    numeric_s = numeric_gradient(lambda v: float(to_numpy(loss(a, v))), s)
-    np.testing.assert_allclose(grad_a, numeric_a, atol=1e-6)
-    np.testing.assert_allclose(grad_s, numeric_s, atol=1e-6)
+    numeric_a = numeric_gradient(lambda v: float(to_numpy(loss(v.astype(fd.dtype), s))), a, fd.eps)
+    numeric_s = numeric_gradient(lambda v: float(to_numpy(loss(a, v.astype(fd.dtype)))), s, fd.eps)
+    np.testing.assert_allclose(grad_a, numeric_a, atol=fd.atol)
+    np.testing.assert_allclose(grad_s, numeric_s, atol=fd.atol)
