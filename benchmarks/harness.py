@@ -102,3 +102,55 @@ def _fmt_seconds(s):
     if s >= 1e-3:
         return f"{s * 1e3:.2f} ms"
     return f"{s * 1e6:.1f} µs"
+
+
+def peak_rss_delta_mb(module, *args, timeout=600):
+    """Peak resident memory (MB) a workload adds, measured in a fresh subprocess.
+
+    Runs ``python -m <module> --memory <args...>``; that entry point must build
+    the workload, run it once and print ``<baseline_kb> <peak_kb>``: the
+    process's peak RSS before and after the workload. Each measurement gets its
+    own process because the peak of a process can only grow.
+    """
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run(
+        [sys.executable, "-m", module, "--memory", *map(str, args)],
+        capture_output=True, text=True, timeout=timeout, env=env, cwd=root,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"memory probe {module} {args} failed:\n{out.stderr[-2000:]}")
+    before, after = map(int, out.stdout.strip().splitlines()[-1].split())
+    return (after - before) / 1024.0
+
+
+def peak_rss_kb():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+@dataclasses.dataclass
+class Grid:
+    """A free-form table (e.g. time against sequence length), same markdown style."""
+
+    title: str
+    header: list
+    rows: list  # lists of cells (str)
+    notes: list = dataclasses.field(default_factory=list)
+
+    def markdown(self):
+        lines = [f"### {self.title}", "", "| " + " | ".join(self.header) + " |", "|" + "---|" * len(self.header)]
+        lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in self.rows]
+        for note in self.notes:
+            lines += ["", note]
+        return "\n".join(lines) + "\n"
+
+
+def format_seconds(s):
+    return _fmt_seconds(s)

@@ -1,0 +1,111 @@
+"""(c) MultiHeadAttention vs keras.layers.MultiHeadAttention and PyTorch SDPA.
+
+Workload: self-attention forward pass (inference), B=2, 4 heads of 32, D=128,
+at T = 128, 512, 2048 (64 and 128 with --quick). Both Keras layers carry the
+same weights and run as compiled models (XLA on TF and JAX). Peak memory is
+the resident memory the forward pass adds, measured in a fresh process.
+"""
+
+import sys
+
+import keras
+import numpy as np
+
+from benchmarks.harness import Row, Table, measure, peak_rss_delta_mb, peak_rss_kb
+
+BATCH, HEADS, KEY_DIM, DIM = 2, 4, 32, 128
+JIT = keras.backend.backend() in ("tensorflow", "jax")
+
+
+def _models(steps):
+    import keras_attn
+
+    inputs = keras.Input((steps, DIM))
+    theirs = keras.layers.MultiHeadAttention(HEADS, KEY_DIM)
+    ours = keras_attn.MultiHeadAttention(HEADS, KEY_DIM)
+    m_theirs = keras.Model(inputs, theirs(inputs, inputs))
+    m_ours = keras.Model(inputs, ours(inputs, inputs))
+    m_ours.set_weights(m_theirs.get_weights())
+    for m in (m_theirs, m_ours):
+        m.compile(jit_compile=JIT)
+    return m_ours, m_theirs
+
+
+def _torch_forward(weights, x):
+    """The same multi-head attention in PyTorch: linear projections + SDPA + output projection."""
+    import torch
+    import torch.nn.functional as F
+
+    wq, bq, wk, bk, wv, bv, wo, bo = (torch.from_numpy(np.asarray(w)) for w in weights)
+    xt = torch.from_numpy(x)
+
+    def project(w, b):  # w (D, N, H), b (N, H) -> (B, N, T, H)
+        return (torch.einsum("btd,dnh->bnth", xt, w) + b[None, :, None, :])
+
+    def forward():
+        with torch.inference_mode():
+            q, k, v = project(wq, bq), project(wk, bk), project(wv, bv)
+            ctx = F.scaled_dot_product_attention(q, k, v)
+            return torch.einsum("bnth,nho->bto", ctx, wo) + bo
+
+    return forward
+
+
+def run(quick=False):
+    lengths = (64, 128) if quick else (128, 512, 2048)
+    repeats = 3 if quick else 7
+    rng = np.random.default_rng(0)
+    rows_keras, rows_torch, memory = [], [], {"ours peak MB": [], "Keras peak MB": []}
+    for steps in lengths:
+        x = rng.standard_normal((BATCH, steps, DIM)).astype("float32")
+        ours, theirs = _models(steps)
+        np.testing.assert_allclose(ours.predict_on_batch(x), theirs.predict_on_batch(x), atol=1e-4)
+        t_ours = measure(lambda: ours.predict_on_batch(x), repeats=repeats)
+        t_theirs = measure(lambda: theirs.predict_on_batch(x), repeats=repeats)
+        workload = f"T={steps}"
+        rows_keras.append(Row(workload, t_ours, t_theirs, floor=1.0))
+        try:
+            torch_forward = _torch_forward(theirs.get_weights(), x)
+            np.testing.assert_allclose(torch_forward().numpy(), ours.predict_on_batch(x), atol=1e-4)
+            rows_torch.append(Row(workload, t_ours, measure(torch_forward, repeats=repeats)))
+        except ImportError:
+            pass
+        if not quick:
+            memory["ours peak MB"].append(f"{peak_rss_delta_mb('benchmarks.bench_mha', 'ours', steps):.0f}")
+            memory["Keras peak MB"].append(f"{peak_rss_delta_mb('benchmarks.bench_mha', 'keras', steps):.0f}")
+    tables = [
+        Table(
+            f"MultiHeadAttention vs keras.layers.MultiHeadAttention (self-attention forward, B={BATCH}, "
+            f"{HEADS} heads x {KEY_DIM}, D={DIM}, jit={JIT})",
+            "keras_attn", "keras.layers", rows_keras,
+            extra_columns=memory if not quick else {},
+            notes=["Peak MB: resident memory the forward pass adds, measured in a fresh process per cell."] if not quick else [],
+        )
+    ]
+    if rows_torch:
+        tables.append(
+            Table(
+                "MultiHeadAttention vs PyTorch scaled_dot_product_attention (CPU, same weights and projections)",
+                "keras_attn", "torch SDPA", rows_torch,
+            )
+        )
+    return tables
+
+
+def _memory_probe(which, steps):
+    x = np.random.default_rng(0).standard_normal((BATCH, steps, DIM)).astype("float32")
+    ours, theirs = _models(steps)
+    model = ours if which == "ours" else theirs
+    small = x[:, : min(steps, 8)]
+    del small
+    before = peak_rss_kb()
+    model.predict_on_batch(x)
+    print(before, peak_rss_kb())
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--memory":
+        _memory_probe(sys.argv[2], int(sys.argv[3]))
+    else:
+        for table in run(quick="--quick" in sys.argv):
+            print(table.markdown())
