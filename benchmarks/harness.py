@@ -84,11 +84,16 @@ class Table:
     def markdown(self):
         head = ["workload", self.ours_name, self.baseline_name, "ratio (baseline/ours)", "floor"]
         head += list(self.extra_columns)
+        with_notes = any(row.note for row in self.rows)
+        if with_notes:
+            head.append("note")
         lines = [f"### {self.title}", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for i, row in enumerate(self.rows):
             floor = "" if row.floor is None else f"≥ {row.floor:g}x " + ("met" if row.meets_floor else "NOT met")
             cells = [row.workload, str(row.ours), str(row.baseline), f"{row.ratio:.2f}x", floor]
             cells += [col[i] for col in self.extra_columns.values()]
+            if with_notes:
+                cells.append(row.note)
             lines.append("| " + " | ".join(cells) + " |")
         for note in self.notes:
             lines.append("")

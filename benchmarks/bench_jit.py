@@ -1,0 +1,111 @@
+"""(f) Every layer with ``jit_compile=True`` (XLA) against ``jit_compile=False``.
+
+One workload per public layer (``WORKLOADS``; a test checks that every public
+layer has one). Layers with trainable weights are timed on a training step
+(forward, backward, SGD update); weightless layers on a forward pass. XLA is
+what TF and JAX compile with; on the torch backend ``jit_compile`` means
+``torch.compile``, which this comparison does not cover.
+"""
+
+import keras
+import numpy as np
+
+from benchmarks.harness import Row, Table, measure
+
+SEQ = (64, 64)  # (T, D)
+IMG = (32, 32, 32)  # (H, W, C)
+
+# class name -> (module, constructor kwargs, input shapes without batch, batch)
+WORKLOADS = {
+    "Attention": ("keras_attn", {"units": 64}, SEQ, 32),
+    "OneStepAttention": ("keras_attn", {}, [SEQ, (64,)], 32),
+    "GlobalAttention": ("keras_attn", {}, [SEQ, SEQ], 32),
+    "LocalAttention": ("keras_attn", {"window": 4}, [SEQ, SEQ], 32),
+    "HardAttention": ("keras_attn", {}, [SEQ, SEQ], 32),
+    "SelfAttention": ("keras_attn", {"units": 64}, SEQ, 32),
+    "MultiHeadAttention": ("keras_attn", {"num_heads": 4, "key_dim": 16}, [SEQ, SEQ], 32),
+    "AttentionPooling": ("keras_attn", {}, SEQ, 32),
+    "PositionalEncoding": ("keras_attn", {}, SEQ, 32),
+    "SqueezeExcite": ("keras_attn", {}, IMG, 16),
+    "ECA": ("keras_attn", {}, IMG, 16),
+    "ChannelAttention": ("keras_attn", {}, IMG, 16),
+    "SpatialAttention": ("keras_attn", {}, IMG, 16),
+    "CBAM": ("keras_attn", {}, IMG, 16),
+    "SpatialTransformer": ("keras_attn", {}, IMG, 16),
+    "ResidualAttention": ("keras_attn", {}, IMG, 16),
+    "AttentionDecoder": ("keras_attn.models", {"units": 64, "steps": 10, "output_dim": 11}, [(30, 64), (64,), (64,)], 32),
+}
+
+# Layers that are allowed to be slower under XLA, with the reason.
+REASONS = {}
+
+
+def public_layers():
+    """Every public layer class of keras_attn and keras_attn.models."""
+    import importlib
+
+    found = {}
+    for module_name in ("keras_attn", "keras_attn.models"):
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if isinstance(obj, type) and issubclass(obj, keras.layers.Layer):
+                found[name] = obj
+    return found
+
+
+def _model(name, scale):
+    import importlib
+
+    module, kwargs, shapes, batch = WORKLOADS[name]
+    cls = getattr(importlib.import_module(module), name)
+    shapes = shapes if isinstance(shapes, list) else [shapes]
+    batch = max(2, batch // scale)
+    inputs = [keras.Input(s) for s in shapes]
+    layer = cls(**kwargs)
+    out = layer(inputs if len(inputs) > 1 else inputs[0])
+    model = keras.Model(inputs, out)
+    rng = np.random.default_rng(0)
+    x = [rng.standard_normal((batch,) + tuple(s)).astype("float32") for s in shapes]
+    x = x if len(x) > 1 else x[0]
+    y = rng.standard_normal((batch,) + tuple(out.shape[1:])).astype("float32")
+    return model, x, y, bool(layer.trainable_weights)
+
+
+def _timer(name, jit, scale, repeats):
+    model, x, y, trainable = _model(name, scale)
+    if trainable:
+        model.compile(optimizer=keras.optimizers.SGD(1e-3), loss="mse", jit_compile=jit)
+        return measure(lambda: model.train_on_batch(x, y), repeats=repeats), "train step"
+    model.compile(jit_compile=jit)
+    return measure(lambda: model.predict_on_batch(x), repeats=repeats), "forward"
+
+
+def run(quick=False):
+    backend = keras.backend.backend()
+    if backend == "torch":
+        return [
+            Table("jit_compile=True vs False", "XLA", "no XLA", [], notes=["Not run on torch: XLA applies to TF and JAX."])
+        ]
+    scale, repeats = (4, 3) if quick else (1, 7)
+    rows = []
+    for name in sorted(public_layers()):
+        if name not in WORKLOADS:
+            continue
+        jit_time, kind = _timer(name, True, scale, repeats)
+        eager_time, _ = _timer(name, False, scale, repeats)
+        module, kwargs, shapes, batch = WORKLOADS[name]
+        note = REASONS.get(name, "")
+        rows.append(Row(f"{name} {kind} (B={max(2, batch // scale)}, {shapes})", jit_time, eager_time, note=note))
+    slower = [r.workload.split()[0] for r in rows if r.ratio < 1.0 and not r.note]
+    notes = []
+    if slower:
+        notes.append("Slower under XLA without a written reason: " + ", ".join(slower))
+    else:
+        notes.append("No layer is slower under XLA.")
+    return [Table(f"jit_compile=True vs jit_compile=False ({backend})", "jit_compile=True", "jit_compile=False", rows, notes=notes)]
+
+
+if __name__ == "__main__":
+    for table in run():
+        print(table.markdown())
