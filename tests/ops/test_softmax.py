@@ -51,7 +51,7 @@ def test_gradient_is_finite_for_fully_masked_rows(rng):
     scores = rng.standard_normal((2, 4)).astype("float32")
     mask = np.array([[True, True, False, True], [False] * 4])
     weights = rng.standard_normal((2, 4)).astype("float32")
-    (grad,) = gradient(lambda s: keras.ops.sum(masked_softmax(s, mask) * weights), scores)
+    (grad,) = gradient(lambda s: keras.ops.sum(keras.ops.multiply(masked_softmax(s, mask), weights)), scores)
     assert np.all(np.isfinite(grad))
     assert np.all(grad[1] == 0) and np.all(grad[0, 2] == 0)
     # oracle: the softmax Jacobian-vector product on the valid entries

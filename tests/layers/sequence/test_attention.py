@@ -99,7 +99,7 @@ def test_gradient_matches_finite_differences(score, rng):
     probe = rng.standard_normal((2, 3))
 
     def loss(inp):
-        return keras.ops.sum(layer(inp, mask=mask) * probe)
+        return keras.ops.sum(keras.ops.multiply(layer(inp, mask=mask), probe))
 
     (autodiff,) = gradient(loss, x)
     numeric = numeric_gradient(lambda v: float(to_numpy(loss(v.astype(fd.dtype)))), x, fd.eps)

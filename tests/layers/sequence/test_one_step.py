@@ -103,7 +103,7 @@ def test_gradient_matches_finite_differences(rng):
     probe = rng.standard_normal((2, 1, 3))
 
     def loss(a_in, s_in):
-        return keras.ops.sum(layer([a_in, s_in]) * probe)
+        return keras.ops.sum(keras.ops.multiply(layer([a_in, s_in]), probe))
 
     grad_a, grad_s = gradient(loss, a, s)
     numeric_a = numeric_gradient(lambda v: float(to_numpy(loss(v.astype(fd.dtype), s))), a, fd.eps)
