@@ -25,18 +25,20 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests._helpers import to_numpy
+from tests._helpers import BACKEND, to_numpy
 from tests.portability import _support
 
+# JAX compiles every op for every new shape in eager mode: fewer examples there.
 SETTINGS = settings(
-    max_examples=12,
+    max_examples=5 if BACKEND == "jax" else 12,
     deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-SIZES = st.one_of(st.sampled_from([1, 1, 2, 3, 5, 7]), st.integers(1, 12), st.sampled_from([31, 48]))
-BATCHES = st.sampled_from([1, 1, 2, 3, 5])
+# A fixed menu of sizes (1, odd, even, large) keeps backends' per-shape caches warm.
+SIZES = st.sampled_from([1, 2, 3, 5, 8, 31])
+BATCHES = st.sampled_from([1, 2, 3, 5])
 SCALES = st.sampled_from([1e-3, 1.0, 1.0, 1e2, 1e4])
 
 
@@ -48,7 +50,7 @@ def configurations(draw, case):
         if isinstance(value, bool):
             kwargs[name] = draw(st.booleans())
         elif isinstance(value, int) and value >= 1:
-            kwargs[name] = draw(st.one_of(st.integers(1, 12), st.just(value)))
+            kwargs[name] = draw(st.sampled_from([1, 3, 8, value]))
     shapes = [tuple(s) for s in case.shapes]
     if case.make_inputs is None:
         sizes = sorted({d for s in shapes for d in s})
