@@ -3,6 +3,7 @@
 import numbers
 
 import keras
+import numpy as np
 
 
 def one_of(name, value, allowed):
@@ -134,7 +135,10 @@ def built_input_spec(input_shape, axes=(-1,)):
 
 
 def _static_shape(x):
-    return tuple(None if d is None else int(d) for d in x.shape)
+    shape = getattr(x, "shape", None)
+    if shape is None:  # a nested Python list
+        shape = np.shape(x)
+    return tuple(None if d is None else int(d) for d in shape)
 
 
 def mask_shape(layer, mask, input_shape, what="mask"):
