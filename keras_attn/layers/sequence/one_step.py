@@ -133,10 +133,13 @@ class OneStepAttention(keras.layers.Layer):
     # per sequence and reuse it at every step (keras_attn.models uses them).
     def project_keys(self, a):
         """``a W_a + b``: the encoder half of the first projection, ``(B, Tx, units)``."""
+        a = ops.convert_to_tensor(a)  # numpy in: called directly, not through __call__
         return ops.matmul(upcast(a), upcast(self.kernel[: self.key_dim])) + upcast(self.bias)
 
     def attend(self, a, keys, s_prev, mask=None):
         """One step from precomputed ``keys``; returns ``(context (B, Da), alpha (B, Tx))``."""
+        # numpy in (called directly, not through __call__): torch cannot mix it with its tensors
+        a, keys, s_prev = (ops.convert_to_tensor(t) for t in (a, keys, s_prev))
         a = upcast(a)
         query = ops.matmul(upcast(s_prev), upcast(self.kernel[self.key_dim :]))  # (B, units)
         hidden = self.activation(keys + ops.expand_dims(query, 1))
