@@ -3,6 +3,7 @@
 import numbers
 
 import keras
+import numpy as np
 
 
 def one_of(name, value, allowed):
@@ -91,3 +92,79 @@ def activation(name, value):
         return keras.activations.get(value)
     except (ValueError, TypeError) as error:
         raise ValueError(f"{name} must be a Keras activation name or callable; got {value!r}") from error
+
+
+def _lookup(kind, getter, name, value):
+    try:
+        return getter(value)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"{name} must be a Keras {kind} name, config or instance (or None); got {value!r}") from error
+
+
+def initializer(name, value):
+    """``keras.initializers.get(value)``, with a ``ValueError`` naming the argument."""
+    return _lookup("initializer", keras.initializers.get, name, value)
+
+
+def regularizer(name, value):
+    """``keras.regularizers.get(value)``, with a ``ValueError`` naming the argument."""
+    return _lookup("regularizer", keras.regularizers.get, name, value)
+
+
+def constraint(name, value):
+    """``keras.constraints.get(value)``, with a ``ValueError`` naming the argument."""
+    return _lookup("constraint", keras.constraints.get, name, value)
+
+
+def built_input_spec(input_shape, axes=(-1,)):
+    """``InputSpec``(s) fixing the rank and the ``axes`` sizes a layer was built with.
+
+    Set ``layer.input_spec = built_input_spec(input_shape)`` at the end of
+    ``build``: a later call with another rank or feature size then fails in
+    Keras's own check, before ``call``, with a ``ValueError`` naming the layer
+    ('Input 0 of layer "attention" is incompatible with the layer: expected
+    axis -1 of input shape to have value 5, but received input with shape
+    (3, 7, 4)') instead of a backend matmul error. A list of shapes (a
+    multi-input layer) gives a list of specs.
+    """
+    if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(input_shape[0], (list, tuple)):
+        return [built_input_spec(s, axes) for s in input_shape]
+    shape = tuple(input_shape)
+    fixed = {a: shape[a] for a in axes if shape[a] is not None}
+    return keras.layers.InputSpec(ndim=len(shape), axes=fixed)
+
+
+def _static_shape(x):
+    shape = getattr(x, "shape", None)
+    if shape is None:  # a nested Python list
+        shape = np.shape(x)
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def mask_shape(layer, mask, input_shape, what="mask"):
+    """Raises ``ValueError`` unless ``mask`` is ``(batch, time)`` of an input of shape ``input_shape``.
+
+    Only statically known sizes are compared (a ``None`` batch in a traced
+    graph matches anything), so the check costs nothing at run time and is
+    XLA-friendly. Returns ``mask``.
+    """
+    if mask is None:
+        return None
+    expected = tuple(input_shape)[:2]
+    shape = _static_shape(mask)
+    ok = len(shape) == 2 and all(m is None or e is None or m == e for m, e in zip(shape, expected))
+    if not ok:
+        raise shape_error(layer, what, f"(batch, time) = {_fmt(expected)}", shape)
+    return mask
+
+
+def same_batch(layer, tensors, names):
+    """Raises ``ValueError`` unless every tensor has the same (static) batch size."""
+    shapes = [_static_shape(t) for t in tensors]
+    sizes = {s[0] for s in shapes if s and s[0] is not None}
+    if len(sizes) > 1:
+        described = ", ".join(f"{n} {_fmt(s)}" for n, s in zip(names, shapes))
+        raise ValueError(
+            f"{layer.__class__.__name__} '{layer.name}' expects {', '.join(names)} with the same batch size; "
+            f"received shapes {described}"
+        )

@@ -77,9 +77,9 @@ class Attention(keras.layers.Layer):
         super().__init__(**kwargs)
         self.units = _checks.positive_int("units", units)
         self.score = _checks.one_of("score", score, SCORES)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
+        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
+        self.kernel_constraint = _checks.constraint("kernel_constraint", kernel_constraint)
         self.supports_masking = True
 
     def _kernel(self, name, shape):
@@ -101,8 +101,10 @@ class Attention(keras.layers.Layer):
             self.key_kernel = self._kernel("key_kernel", (dim, dim))
             self.score_vector = self._kernel("score_vector", (dim, 1))
         self.output_kernel = self._kernel("output_kernel", (2 * dim, self.units))
+        self.input_spec = _checks.built_input_spec(shape)
 
     def call(self, inputs, mask=None, return_attention_scores=False):
+        _checks.mask_shape(self, mask, inputs.shape)
         x = upcast(inputs)
         h_t = last_valid_step(x, mask)  # (B, D)
         query = ops.expand_dims(h_t, 1)  # (B, 1, D)
@@ -126,6 +128,7 @@ class Attention(keras.layers.Layer):
         return (input_shape[0], self.units)
 
     def compute_output_spec(self, inputs, mask=None, return_attention_scores=False):
+        _checks.mask_shape(self, mask, inputs.shape)
         output = keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype=self.compute_dtype)
         if return_attention_scores:
             return output, keras.KerasTensor(inputs.shape[:2], dtype=float_dtype(self.compute_dtype))

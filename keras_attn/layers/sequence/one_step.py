@@ -77,12 +77,12 @@ class OneStepAttention(keras.layers.Layer):
         self.units = _checks.positive_int("units", units)
         self.activation = _checks.activation("activation", activation)
         self.energy_activation = _checks.activation("energy_activation", energy_activation)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
+        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
+        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
+        self.bias_regularizer = _checks.regularizer("bias_regularizer", bias_regularizer)
+        self.kernel_constraint = _checks.constraint("kernel_constraint", kernel_constraint)
+        self.bias_constraint = _checks.constraint("bias_constraint", bias_constraint)
         self.supports_masking = True
 
     def _shapes(self, input_shape):
@@ -127,15 +127,19 @@ class OneStepAttention(keras.layers.Layer):
             regularizer=self.bias_regularizer,
             constraint=self.bias_constraint,
         )
+        self.input_spec = _checks.built_input_spec([a_shape, s_shape])
 
     # The two halves below let a decoder compute the encoder projection once
     # per sequence and reuse it at every step (keras_attn.models uses them).
     def project_keys(self, a):
         """``a W_a + b``: the encoder half of the first projection, ``(B, Tx, units)``."""
+        a = ops.convert_to_tensor(a)  # numpy in: called directly, not through __call__
         return ops.matmul(upcast(a), upcast(self.kernel[: self.key_dim])) + upcast(self.bias)
 
     def attend(self, a, keys, s_prev, mask=None):
         """One step from precomputed ``keys``; returns ``(context (B, Da), alpha (B, Tx))``."""
+        # numpy in (called directly, not through __call__): torch cannot mix it with its tensors
+        a, keys, s_prev = (ops.convert_to_tensor(t) for t in (a, keys, s_prev))
         a = upcast(a)
         query = ops.matmul(upcast(s_prev), upcast(self.kernel[self.key_dim :]))  # (B, units)
         hidden = self.activation(keys + ops.expand_dims(query, 1))
@@ -149,6 +153,8 @@ class OneStepAttention(keras.layers.Layer):
         a, s_prev = _checks.split_inputs(self, inputs, 2, ("a", "s_prev"))
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
+        _checks.same_batch(self, (a, s_prev), ("a", "s_prev"))
+        _checks.mask_shape(self, mask, a.shape, "mask of a")
         context, alpha = self.attend(a, self.project_keys(a), s_prev, mask)
         context = ops.cast(ops.expand_dims(context, 1), self.compute_dtype)
         if return_attention_scores:
@@ -164,6 +170,8 @@ class OneStepAttention(keras.layers.Layer):
 
     def compute_output_spec(self, inputs, mask=None, return_attention_scores=False):
         a, s_prev = _checks.split_inputs(self, inputs, 2, ("a", "s_prev"))
+        _checks.same_batch(self, (a, s_prev), ("a", "s_prev"))
+        _checks.mask_shape(self, mask[0] if isinstance(mask, (list, tuple)) else mask, a.shape, "mask of a")
         output = keras.KerasTensor(self.compute_output_shape([a.shape, s_prev.shape]), dtype=self.compute_dtype)
         if return_attention_scores:
             return output, keras.KerasTensor(a.shape[:2], dtype=float_dtype(self.compute_dtype))

@@ -1,0 +1,1 @@
+"""Portability and hardening tests, generic over every layer case (tests/cases)."""
