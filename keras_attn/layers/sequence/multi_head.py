@@ -35,8 +35,9 @@ class MultiHeadAttention(keras.layers.Layer):
     ``layer.set_weights(keras_mha.get_weights())`` gives the same outputs.
     The attention itself runs through ``keras.ops.dot_product_attention``
     (``(B, T, heads, head_dim)`` layout), so backends with fused or flash
-    kernels use them; only ``return_attention_scores=True`` or ``dropout > 0``
-    take the explicit path (einsum, softmax in float32, dropout).
+    kernels use them; only ``return_attention_scores=True``, ``dropout > 0``
+    or ``value_dim != key_dim`` take the explicit path (einsum, softmax in
+    float32, dropout).
 
     Differences from Keras's layer: inputs are ``(B, T, D)`` (no
     ``attention_axes``; no ``sliding_window`` or ``use_gate``); a query with no
@@ -262,7 +263,9 @@ class MultiHeadAttention(keras.layers.Layer):
         v = self._project(self._value_dense, value)  # (B, S, N, value_dim)
 
         scores = None
-        if return_attention_scores or self._dropout > 0:
+        # The fused kernels need one head size for keys and values (JAX's
+        # reshapes fail otherwise), so value_dim != key_dim is explicit too.
+        if return_attention_scores or self._dropout > 0 or self._value_dim != self._key_dim:
             logits = ops.einsum("btnh,bsnh->bnts", q * self._inverse_sqrt_key_dim, k)
             scores = masked_softmax(logits, None if full_mask is None else ops.expand_dims(full_mask, 1))
             weights = scores
