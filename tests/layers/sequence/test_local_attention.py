@@ -61,7 +61,7 @@ def test_local_p_positions_learn_through_the_gaussian(rng):
     def loss(kernel):
         values = [w.value for w in layer.trainable_variables]
         values[index] = kernel
-        out, _ = layer.stateless_call(values, [], [q, v])
+        out, _ = layer.stateless_call(values, [w.value for w in layer.non_trainable_variables], [q, v])
         return keras.ops.sum(keras.ops.square(out))
 
     g = gradient(loss, np.asarray(layer.position_kernel.numpy()))[0]
