@@ -57,18 +57,28 @@ def test_learns_the_keyword_and_attends_to_it(rng, tmp_path):
     test_x, test_y, where = keyword_documents(rng, 200)
     model = han(VOCAB, 2, SENTENCES, WORDS, embedding_dim=16, word_units=8, sentence_units=8)
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    before = model.evaluate(test_x, test_y, verbose=0)[1]
-    model.fit(train_x, train_y, epochs=6, batch_size=32, verbose=0)
-    after = model.evaluate(test_x, test_y, verbose=0)[1]
-    assert after >= 0.95, (before, after)
+    model.fit(train_x, train_y, epochs=4, batch_size=32, verbose=0)
+    accuracy = model.evaluate(test_x, test_y, verbose=0)[1]
+    assert accuracy >= 0.95, accuracy  # chance is 0.5
 
     words, sentences = (to_numpy(t) for t in han_attention(model)(test_x))
     rows = np.arange(len(test_x))
-    keyword_sentence = words[rows, where[:, 0]]  # (n, WORDS)
-    peak_on_keyword = np.argmax(keyword_sentence, axis=-1) == where[:, 1]
-    assert peak_on_keyword.mean() >= 0.9, peak_on_keyword.mean()
+    keyword_sentence = words[rows, where[:, 0]]  # (n, WORDS) word weights of the keyword's sentence
+    lengths = np.count_nonzero(test_x[rows, where[:, 0]], axis=-1)
+    peak = np.mean(np.argmax(keyword_sentence, axis=-1) == where[:, 1])
+    chance = np.mean(1.0 / lengths)  # a random peak hits the keyword this often
+    keyword_weight = np.mean(keyword_sentence[rows, where[:, 1]])
+    stats = f"peak on keyword {peak:.2f} (chance {chance:.2f}), mean keyword weight {keyword_weight:.2f}"
+    # The BiGRU spreads the keyword to its neighbours, so the peak is not on
+    # the keyword in every document; it must be there far above chance.
+    assert peak >= 0.75 and peak >= 2.5 * chance, stats
+    assert keyword_weight >= 2 * chance, stats
+    # and the sentence attention prefers the keyword's sentence
+    assert np.mean(np.argmax(sentences, -1) == where[:, 0]) >= 0.75
 
     path = str(tmp_path / "han.keras")
     model.save(path)
     loaded = keras.models.load_model(path, safe_mode=True)
     np.testing.assert_allclose(loaded.predict(test_x, verbose=0), model.predict(test_x, verbose=0), atol=1e-5)
+    np.testing.assert_allclose(to_numpy(han_attention(loaded)(test_x)[0]), words, atol=1e-5)
+    print(stats)
