@@ -274,10 +274,13 @@ class MultiHeadAttention(keras.layers.Layer):
             context = ops.einsum("bnts,bsnh->btnh", weights, v)
         else:
             causal_only = use_causal_mask and explicit is None
+            # Half-precision Q, K, V under mixed precision, so fused/flash
+            # kernels run; the backends do the softmax in float32.
+            dtype = self.compute_dtype
             context = ops.dot_product_attention(
-                q,
-                k,
-                v,
+                ops.cast(q, dtype),
+                ops.cast(k, dtype),
+                ops.cast(v, dtype),
                 mask=None if causal_only or full_mask is None else ops.expand_dims(full_mask, 1),
                 scale=self._inverse_sqrt_key_dim,
                 is_causal=causal_only,
@@ -287,6 +290,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 # Rows with no valid key: zero context (the kernels average them).
                 valid = ops.any(ops.broadcast_to(full_mask, (ops.shape(q)[0], t, s)), axis=-1)
                 context = ops.where(valid[:, :, None, None], context, ops.zeros_like(context))
+            context = upcast(context)
         output = self._project(self._output_dense, context)
         output = ops.cast(output, self.compute_dtype)
         if return_attention_scores:
