@@ -8,8 +8,29 @@ __version__ = "0.1.0"
 
 from keras_attn import _compat
 from keras_attn import ops
-from keras_attn.layers import Attention, OneStepAttention
+from keras_attn.layers import (
+    Attention,
+    AttentionPooling,
+    GlobalAttention,
+    HardAttention,
+    LocalAttention,
+    MultiHeadAttention,
+    OneStepAttention,
+    PositionalEncoding,
+    SelfAttention,
+)
 
 _compat.register_loss_aliases()
 
-__all__ = ["Attention", "OneStepAttention", "ops"]
+__all__ = [
+    "Attention",
+    "OneStepAttention",
+    "ops",
+    "AttentionPooling",
+    "GlobalAttention",
+    "HardAttention",
+    "LocalAttention",
+    "MultiHeadAttention",
+    "PositionalEncoding",
+    "SelfAttention",
+]

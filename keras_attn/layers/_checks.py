@@ -7,7 +7,14 @@ import numpy as np
 
 
 def one_of(name, value, allowed):
-    """Raises ``ValueError`` unless ``value`` is in ``allowed``; returns it."""
+    """Raises ``ValueError`` unless ``value`` is in ``allowed``; returns it.
+
+    Keras's legacy ``.h5`` loader turns config strings that name a Keras
+    function (e.g. ``"dot"``) into that function; such a function is mapped
+    back to its name.
+    """
+    if callable(value) and getattr(value, "__name__", None) in allowed:
+        value = value.__name__
     if value not in allowed:
         choices = ", ".join(repr(a) for a in allowed)
         raise ValueError(f"{name} must be one of {choices}; got {value!r}")

@@ -1,3 +1,5 @@
 """Model builders made of keras_attn layers."""
 
-__all__ = []
+from keras_attn.models.han import han, han_attention
+
+__all__ = ["han", "han_attention"]

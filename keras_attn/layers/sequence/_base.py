@@ -1,0 +1,251 @@
+"""Shared machinery of the query/value attention layers.
+
+``ScoreWeights`` creates and applies the weights of the six score functions of
+DESIGN.md section 4 (``keras_attn.ops.scores``); ``QueryValueAttention`` is the
+base of ``GlobalAttention``, ``LocalAttention`` and ``HardAttention``: the
+``[query, value(, key)]`` call, its masks, the causal mask, dropout, output
+masking and the symbolic output specs. Subclasses change how raw scores become
+weights (``_weights``) and may add weights (``_build_extra``).
+"""
+
+import keras
+from keras import ops
+
+from keras_attn.layers import _checks
+from keras_attn.ops import (
+    SCORE_FUNCTIONS,
+    additive_score,
+    concat_score,
+    cosine_score,
+    dot_score,
+    float_dtype,
+    general_score,
+    masked_softmax,
+    scaled_dot_score,
+    upcast,
+)
+
+SAME_DIM_SCORES = ("dot", "scaled_dot", "cosine")
+
+
+class ScoreWeights:
+    """Builds and evaluates one score function for a layer.
+
+    Weight names: ``general``: ``score_kernel`` ``(dk, dq)``; ``concat``:
+    ``score_kernel`` ``(dq + dk, units)`` and ``score_vector`` ``(units,)``;
+    ``additive``: ``query_score_kernel`` ``(dq, units)``,
+    ``key_score_kernel`` ``(dk, units)`` and ``score_vector`` ``(units,)``.
+    ``dot``, ``scaled_dot`` and ``cosine`` have no weights and need ``dq == dk``.
+    """
+
+    def __init__(self, layer, score, units):
+        self.layer = layer
+        self.score = score
+        self.units = units
+
+    def _weight(self, name, shape):
+        layer = self.layer
+        return layer.add_weight(
+            name=name,
+            shape=shape,
+            initializer=layer.kernel_initializer,
+            regularizer=layer.kernel_regularizer,
+            constraint=layer.kernel_constraint,
+        )
+
+    def build(self, dq, dk, what="query and key", expected=None, shape=None):
+        layer = self.layer
+        if self.score in SAME_DIM_SCORES and dq != dk:
+            raise _checks.shape_error(
+                layer,
+                what,
+                expected or f"with equal feature sizes for score={self.score!r} (got {dq} and {dk})",
+                shape if shape is not None else (None, None, dk),
+            )
+        units = self.units or dk
+        if self.score == "general":
+            self.kernel = self._weight("score_kernel", (dk, dq))
+        elif self.score == "concat":
+            self.kernel = self._weight("score_kernel", (dq + dk, units))
+            self.vector = self._weight("score_vector", (units,))
+        elif self.score == "additive":
+            self.query_kernel = self._weight("query_score_kernel", (dq, units))
+            self.key_kernel = self._weight("key_score_kernel", (dk, units))
+            self.vector = self._weight("score_vector", (units,))
+
+    def __call__(self, query, key):
+        """Raw scores ``(B, Tq, Tk)`` in float32 (or float64)."""
+        if self.score == "dot":
+            return dot_score(query, key)
+        if self.score == "scaled_dot":
+            return scaled_dot_score(query, key)
+        if self.score == "cosine":
+            return cosine_score(query, key)
+        if self.score == "general":
+            return general_score(query, key, self.kernel)
+        if self.score == "concat":
+            return concat_score(query, key, upcast(self.kernel), self.vector)
+        return additive_score(query, key, self.query_kernel, self.key_kernel, self.vector)
+
+
+def causal_mask(tq, tk):
+    """``(1, Tq, Tk)`` boolean mask, ``True`` where key index <= query index."""
+    rows = ops.expand_dims(ops.arange(tq, dtype="int32"), 1)
+    cols = ops.expand_dims(ops.arange(tk, dtype="int32"), 0)
+    return ops.expand_dims(rows >= cols, 0)
+
+
+def combine_masks(*masks):
+    """Logical AND of the non-``None`` boolean masks (broadcasting); ``None`` if none."""
+    out = None
+    for m in masks:
+        if m is None:
+            continue
+        m = ops.cast(m, "bool")
+        out = m if out is None else ops.logical_and(out, m)
+    return out
+
+
+def split_masks(mask, count):
+    """``mask`` as a list of ``count`` entries (``None`` where absent)."""
+    if mask is None:
+        return [None] * count
+    if not isinstance(mask, (list, tuple)):
+        return [mask] + [None] * (count - 1)
+    mask = list(mask) + [None] * (count - len(mask))
+    return mask[:count]
+
+
+class QueryValueAttention(keras.layers.Layer):
+    """Base of the ``[query, value(, key)]`` attention layers (not public)."""
+
+    _INPUT_NAMES = ("query", "value", "key")
+
+    def __init__(
+        self,
+        score="dot",
+        units=None,
+        dropout=0.0,
+        seed=None,
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        kernel_constraint=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.score = _checks.one_of("score", score, SCORE_FUNCTIONS)
+        self.units = _checks.positive_int("units", units, allow_none=True)
+        self.dropout = _checks.fraction("dropout", dropout)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"seed must be an integer or None; got {seed!r}")
+        self.seed = seed
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+        self._scorer = ScoreWeights(self, self.score, self.units)
+
+    # ---- shapes -------------------------------------------------------------
+    def _shapes(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (2, 3) or not all(
+            isinstance(s, (list, tuple)) for s in input_shape
+        ):
+            raise _checks.shape_error(
+                self, "inputs", "[query (batch, Tq, dq), value (batch, Tv, dv)(, key (batch, Tv, dk))]", ()
+            )
+        shapes = [
+            _checks.input_rank(self, s, 3, name, f"(batch, T, features)")
+            for s, name in zip(input_shape, self._INPUT_NAMES)
+        ]
+        q, v = shapes[0], shapes[1]
+        k = shapes[2] if len(shapes) == 3 else v
+        if v[1] is not None and k[1] is not None and v[1] != k[1]:
+            raise _checks.shape_error(self, "key", f"(batch, {v[1]}, dk) (as many steps as value)", k)
+        return q, v, k
+
+    def build(self, input_shape):
+        q, v, k = self._shapes(input_shape)
+        dq = _checks.static_dim(self, q, -1, "query", "(batch, Tq, dq) with known dq")
+        _checks.static_dim(self, v, -1, "value", "(batch, Tv, dv) with known dv")
+        dk = _checks.static_dim(self, k, -1, "key", "(batch, Tv, dk) with known dk")
+        self._scorer.build(dq, dk, "key" if len(input_shape) == 3 else "value", None, k)
+        self._build_extra(q, v, k)
+
+    def _build_extra(self, query_shape, value_shape, key_shape):
+        """Hook: extra weights of a subclass."""
+
+    # ---- math ---------------------------------------------------------------
+    def _raw_scores(self, query, key):
+        return self._scorer(query, key)
+
+    def _weights(self, scores, mask, query, key, key_mask, training):
+        """Hook: raw scores ``(B, Tq, Tk)`` and boolean score mask -> weights.
+
+        ``key_mask`` is the ``(B, Tk)`` mask of the keys (value and key masks
+        combined) or ``None``.
+        """
+        return masked_softmax(scores, mask)
+
+    def _dropout(self, weights, training):
+        if training and self.dropout > 0:
+            weights = keras.random.dropout(weights, self.dropout, seed=self.seed_generator)
+        return weights
+
+    def call(self, inputs, mask=None, training=None, return_attention_scores=False, use_causal_mask=False):
+        inputs = _checks.split_inputs(self, inputs, (2, 3), self._INPUT_NAMES)
+        query, value = upcast(inputs[0]), upcast(inputs[1])
+        key = upcast(inputs[2]) if len(inputs) == 3 else value
+        q_mask, v_mask, k_mask = split_masks(mask, 3)
+        key_mask = combine_masks(v_mask, k_mask)
+        score_mask = combine_masks(
+            None if key_mask is None else ops.expand_dims(key_mask, 1),
+            causal_mask(ops.shape(query)[1], ops.shape(key)[1]) if use_causal_mask else None,
+        )
+        scores = self._raw_scores(query, key)
+        if score_mask is None:
+            score_mask = ops.ones_like(scores, dtype="bool")
+        else:
+            score_mask = ops.broadcast_to(score_mask, ops.shape(scores))
+        weights = self._weights(scores, score_mask, query, key, key_mask, training)
+        output = ops.matmul(self._dropout(weights, training), ops.cast(value, weights.dtype))
+        if q_mask is not None:
+            output = ops.where(ops.expand_dims(ops.cast(q_mask, "bool"), -1), output, ops.zeros_like(output))
+        output = ops.cast(output, self.compute_dtype)
+        if return_attention_scores:
+            return output, weights
+        return output
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None or not isinstance(mask, (list, tuple)) or mask[0] is None:
+            return None
+        return ops.convert_to_tensor(mask[0])
+
+    def compute_output_shape(self, input_shape):
+        q, v, _ = self._shapes(input_shape)
+        return (q[0], q[1], v[2])
+
+    def compute_output_spec(self, inputs, mask=None, training=None, return_attention_scores=False, use_causal_mask=False):
+        inputs = _checks.split_inputs(self, inputs, (2, 3), self._INPUT_NAMES)
+        shape = self.compute_output_shape([x.shape for x in inputs])
+        output = keras.KerasTensor(shape, dtype=self.compute_dtype)
+        if return_attention_scores:
+            key = inputs[2] if len(inputs) == 3 else inputs[1]
+            scores = keras.KerasTensor((shape[0], shape[1], key.shape[1]), dtype=float_dtype(self.compute_dtype))
+            return output, scores
+        return output
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "score": self.score,
+                "units": self.units,
+                "dropout": self.dropout,
+                "seed": self.seed,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+                "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
+            }
+        )
+        return config

@@ -1,0 +1,95 @@
+"""Hard attention: one position per query, trained with straight-through Gumbel-softmax."""
+
+import keras
+from keras import ops
+
+from keras_attn.layers import _checks
+from keras_attn.layers.sequence._base import QueryValueAttention
+from keras_attn.ops import masked_softmax
+
+
+def _is_f64(x):
+    return keras.backend.standardize_dtype(x.dtype) == "float64"
+
+
+def _one_hot_argmax(logits, mask):
+    """One-hot of the best unmasked position along the last axis; zeros if none."""
+    neg = ops.full_like(logits, -1e300 if _is_f64(logits) else -1e30)
+    best = ops.argmax(ops.where(mask, logits, neg), axis=-1)
+    steps = ops.arange(ops.shape(logits)[-1], dtype=best.dtype)
+    hot = ops.equal(ops.expand_dims(best, -1), steps)
+    hot = ops.logical_and(hot, ops.any(mask, axis=-1, keepdims=True))
+    return ops.cast(hot, logits.dtype)
+
+
+@keras.saving.register_keras_serializable(package="keras_attn")
+class HardAttention(QueryValueAttention):
+    """Hard attention: each query attends to exactly one value position.
+
+    At inference the weights are the deterministic one-hot of the best
+    unmasked score: ``weights = onehot(argmax_s score(q, k_s))``, so the output
+    is the chosen value vector.
+
+    In training the choice is sampled with the Gumbel-softmax
+    straight-through estimator (Jang et al., 2017): with Gumbel noise
+    ``g = -log(-log(u))``, ``u ~ U(0, 1)``,
+    ``y = softmax((score + g) / temperature)`` (masked),
+    ``weights = onehot(argmax y) + y - stop_gradient(y)``: the forward pass
+    uses the one-hot choice, the backward pass the soft ``y``, so the layer
+    stays differentiable. The noise comes from a ``keras.random.SeedGenerator``
+    seeded with ``seed``, so runs are reproducible.
+
+    Args:
+        score: score function, as in ``GlobalAttention``. Defaults to ``"dot"``.
+        temperature: positive float, the Gumbel-softmax temperature (lower is
+            closer to the hard choice, with noisier gradients). Defaults to 1.
+        units: hidden size of the ``concat``/``additive`` scores.
+        seed: optional int seed of the Gumbel noise.
+        kernel_initializer, kernel_regularizer, kernel_constraint: of the
+            score weights.
+        **kwargs: base ``Layer`` arguments.
+
+    Call arguments:
+        inputs: ``[query, value]`` or ``[query, value, key]``.
+        mask: optional ``[query_mask, value_mask]``; masked values are never
+            chosen; a query with no valid value gets zero weights and output.
+        training: ``True`` samples (Gumbel straight-through), otherwise argmax.
+        return_attention_scores: if ``True``, also return the weights.
+        use_causal_mask: if ``True``, query ``i`` only chooses among keys ``<= i``.
+
+    Returns:
+        ``(B, Tq, dv)``; with ``return_attention_scores=True`` the tuple
+        ``(output, weights)``, one-hot weights ``(B, Tq, Tv)``.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_attn import HardAttention
+    >>> q = np.array([[[1.0, 0.0]]], dtype="float32")
+    >>> v = np.array([[[0.0, 1.0], [3.0, 0.0], [1.0, 1.0]]], dtype="float32")
+    >>> out, w = HardAttention()([q, v], return_attention_scores=True)
+    >>> np.asarray(w).tolist(), np.asarray(out).tolist()
+    ([[[0.0, 1.0, 0.0]]], [[[3.0, 0.0]]])
+    """
+
+    def __init__(self, score="dot", temperature=1.0, units=None, seed=None, **kwargs):
+        kwargs.pop("dropout", None)
+        super().__init__(score=score, units=units, dropout=0.0, seed=seed, **kwargs)
+        self.temperature = _checks.positive_float("temperature", temperature)
+
+    def _weights(self, scores, mask, query, key, key_mask, training):
+        if not training:
+            return _one_hot_argmax(scores, mask)
+        tiny = 1e-300 if _is_f64(scores) else 1e-20
+        uniform = keras.random.uniform(ops.shape(scores), minval=0.0, maxval=1.0, dtype=scores.dtype, seed=self.seed_generator)
+        gumbel = -ops.log(-ops.log(uniform + tiny) + tiny)
+        logits = (scores + gumbel) / self.temperature
+        soft = masked_softmax(logits, mask)
+        hard = _one_hot_argmax(logits, mask)
+        return hard + soft - ops.stop_gradient(soft)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("dropout")
+        config["temperature"] = self.temperature
+        return config
