@@ -139,9 +139,9 @@ class QueryValueAttention(keras.layers.Layer):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed must be an integer or None; got {seed!r}")
         self.seed = seed
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
+        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
+        self.kernel_constraint = _checks.constraint("kernel_constraint", kernel_constraint)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
         self._scorer = ScoreWeights(self, self.score, self.units)
@@ -171,6 +171,7 @@ class QueryValueAttention(keras.layers.Layer):
         dk = _checks.static_dim(self, k, -1, "key", "(batch, Tv, dk) with known dk")
         self._scorer.build(dq, dk, "key" if len(input_shape) == 3 else "value", None, k)
         self._build_extra(q, v, k)
+        self.input_spec = _checks.built_input_spec([tuple(x) for x in input_shape])
 
     def _build_extra(self, query_shape, value_shape, key_shape):
         """Hook: extra weights of a subclass."""
@@ -197,6 +198,9 @@ class QueryValueAttention(keras.layers.Layer):
         query, value = upcast(inputs[0]), upcast(inputs[1])
         key = upcast(inputs[2]) if len(inputs) == 3 else value
         q_mask, v_mask, k_mask = split_masks(mask, 3)
+        _checks.same_batch(self, inputs, self._INPUT_NAMES[: len(inputs)])
+        for m, x, name in zip((q_mask, v_mask, k_mask), inputs, self._INPUT_NAMES):
+            _checks.mask_shape(self, m, x.shape, f"{name} mask")
         key_mask = combine_masks(v_mask, k_mask)
         score_mask = combine_masks(
             None if key_mask is None else ops.expand_dims(key_mask, 1),

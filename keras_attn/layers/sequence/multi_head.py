@@ -140,12 +140,12 @@ class MultiHeadAttention(keras.layers.Layer):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed must be an integer or None; got {seed!r}")
         self.seed = seed
-        self._kernel_initializer = keras.initializers.get(kernel_initializer)
-        self._bias_initializer = keras.initializers.get(bias_initializer)
-        self._kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self._bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self._kernel_constraint = keras.constraints.get(kernel_constraint)
-        self._bias_constraint = keras.constraints.get(bias_constraint)
+        self._kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
+        self._bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
+        self._kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
+        self._bias_regularizer = _checks.regularizer("bias_regularizer", bias_regularizer)
+        self._kernel_constraint = _checks.constraint("kernel_constraint", kernel_constraint)
+        self._bias_constraint = _checks.constraint("bias_constraint", bias_constraint)
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self._key_dim))
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
@@ -216,6 +216,18 @@ class MultiHeadAttention(keras.layers.Layer):
         self._output_dense = self._dense(equation, (None,) + tuple(out), out_axes, "attention_output")
         self._output_dense.build((q[0], q[1], n, self._value_dim))
 
+    def _check_call_shapes(self, query, value, key, query_mask, value_mask, key_mask):
+        """Clear ValueErrors for inputs or masks unlike those the layer was built for (static shapes only)."""
+        tensors = (query, value, key)
+        denses = (self._query_dense, self._value_dense, self._key_dense)
+        for x, dense, what, m in zip(tensors, denses, ("query", "value", "key"), (query_mask, value_mask, key_mask)):
+            shape = _checks.input_rank(self, tuple(x.shape), 3, what, "(batch, T, features)")
+            built = dense.kernel.shape[0]
+            if shape[-1] is not None and shape[-1] != built:
+                raise _checks.shape_error(self, what, f"(batch, T, {built}) as built", shape)
+            _checks.mask_shape(self, m, shape, f"{what}_mask")
+        _checks.same_batch(self, tensors, ("query", "value", "key"))
+
     # ---- math ---------------------------------------------------------------
     @staticmethod
     def _project(dense, x):
@@ -249,6 +261,7 @@ class MultiHeadAttention(keras.layers.Layer):
         if key is None:
             key = value
             key_mask = None
+        self._check_call_shapes(query, value, key, query_mask, value_mask, key_mask)
         t, s = ops.shape(query)[1], ops.shape(value)[1]
         explicit = combine_masks(
             None if query_mask is None else ops.expand_dims(query_mask, -1),

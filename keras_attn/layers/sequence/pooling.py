@@ -73,12 +73,12 @@ class AttentionPooling(keras.layers.Layer):
         if not isinstance(use_context_input, bool):
             raise ValueError(f"use_context_input must be True or False; got {use_context_input!r}")
         self.use_context_input = use_context_input
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
+        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
+        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
+        self.bias_regularizer = _checks.regularizer("bias_regularizer", bias_regularizer)
+        self.kernel_constraint = _checks.constraint("kernel_constraint", kernel_constraint)
+        self.bias_constraint = _checks.constraint("bias_constraint", bias_constraint)
         self.supports_masking = True
 
     def _shapes(self, input_shape):
@@ -119,6 +119,7 @@ class AttentionPooling(keras.layers.Layer):
             dc = _checks.static_dim(self, c, -1, "c", "(batch, Dc) with known Dc")
             self.context_kernel = self._kernel("context_kernel", (dc, units))
         self.context_vector = self._kernel("context_vector", (units,))
+        self.input_spec = _checks.built_input_spec([y, c] if c is not None else y)
 
     def call(self, inputs, mask=None, return_attention_scores=False):
         if self.use_context_input:
@@ -127,6 +128,9 @@ class AttentionPooling(keras.layers.Layer):
             y, c = inputs, None
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
+        if c is not None:
+            _checks.same_batch(self, (y, c), ("y", "c"))
+        _checks.mask_shape(self, mask, y.shape)
         y = upcast(y)
         hidden = ops.matmul(y, upcast(self.kernel)) + upcast(self.bias)
         if c is not None:

@@ -61,8 +61,10 @@ class PositionalEncoding(keras.layers.Layer):
     def build(self, input_shape):
         shape = _checks.input_rank(self, input_shape, 3, "inputs", "(batch, time, features)")
         _checks.static_dim(self, shape, -1, "inputs", "(batch, time, features) with known features")
+        self.input_spec = _checks.built_input_spec(shape)
 
     def call(self, inputs, mask=None):
+        _checks.mask_shape(self, mask, inputs.shape)
         x = upcast(inputs)
         table = sinusoidal_encoding(ops.shape(x)[1], x.shape[-1], self.max_wavelength, x.dtype)
         return ops.cast(x + table[None, :, :], self.compute_dtype)

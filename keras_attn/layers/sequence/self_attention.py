@@ -87,12 +87,12 @@ class SelfAttention(keras.layers.Layer):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed must be an integer or None; got {seed!r}")
         self.seed = seed
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
+        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
+        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
+        self.bias_regularizer = _checks.regularizer("bias_regularizer", bias_regularizer)
+        self.kernel_constraint = _checks.constraint("kernel_constraint", kernel_constraint)
+        self.bias_constraint = _checks.constraint("bias_constraint", bias_constraint)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
         self._scorer = ScoreWeights(self, self.score, None)
@@ -124,6 +124,7 @@ class SelfAttention(keras.layers.Layer):
         self.key_kernel, self.key_bias = self._projection("key", dim, units)
         self.value_kernel, self.value_bias = self._projection("value", dim, units)
         self._scorer.build(units, units)
+        self.input_spec = _checks.built_input_spec(shape)
 
     @staticmethod
     def _project(x, kernel, bias):
@@ -132,6 +133,7 @@ class SelfAttention(keras.layers.Layer):
 
     def call(self, inputs, mask=None, training=None, return_attention_scores=False, use_causal_mask=None):
         causal = self.use_causal_mask if use_causal_mask is None else use_causal_mask
+        _checks.mask_shape(self, mask, inputs.shape)
         x = upcast(inputs)
         query = self._project(x, self.query_kernel, self.query_bias)
         key = self._project(x, self.key_kernel, self.key_bias)
