@@ -9,7 +9,19 @@ __version__ = "0.1.0"
 from keras_attn import _compat
 from keras_attn import ops
 from keras_attn.layers import Attention, OneStepAttention
+from keras_attn.layers import CBAM, ECA, ChannelAttention, ResidualAttention, SpatialAttention, SpatialTransformer, SqueezeExcite
 
 _compat.register_loss_aliases()
 
-__all__ = ["Attention", "OneStepAttention", "ops"]
+__all__ = [
+    "Attention",
+    "OneStepAttention",
+    "ops",
+    "CBAM",
+    "ECA",
+    "ChannelAttention",
+    "ResidualAttention",
+    "SpatialAttention",
+    "SpatialTransformer",
+    "SqueezeExcite",
+]
