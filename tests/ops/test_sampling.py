@@ -195,3 +195,17 @@ def test_bad_arguments():
         affine_grid(np.zeros((1, 3, 3), "float32"), (2, 2))
     with pytest.raises(ValueError, match=r"size must be a pair"):
         affine_grid(np.zeros((1, 2, 3), "float32"), (2, 0))
+
+
+def test_lowers_for_tpu_and_gpu(rng):
+    """No TPU here, but jax.export lowers the sampler for TPU and CUDA on a CPU machine."""
+    if BACKEND != "jax":
+        pytest.skip("jax.export is JAX-only")
+    import jax
+
+    images, _ = _random_case(rng)
+    theta = rng.standard_normal((2, 2, 3)).astype("float32")
+    for padding_mode in PADDING:
+        fn = jax.jit(lambda i, t: grid_sample(i, affine_grid(t, (4, 6)), padding_mode=padding_mode))
+        exported = jax.export.export(fn, platforms=("tpu", "cuda", "cpu"))(images, theta)
+        assert exported.platforms == ("tpu", "cuda", "cpu")

@@ -121,7 +121,7 @@ class SpatialTransformer(VisionLayer):
         self._check_images(input_shape, spatial=True)
         if not self.localization.built:
             self.localization.build(tuple(input_shape))
-        out = self.localization.compute_output_shape(tuple(input_shape))
+        out = self.localization.compute_output_spec(keras.KerasTensor(tuple(input_shape))).shape
         if int(np.prod([d for d in out[1:]])) != 6:
             raise ValueError(
                 f"SpatialTransformer '{self.name}' expects its localization network to map the input to "
