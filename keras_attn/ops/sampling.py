@@ -15,8 +15,8 @@ in NHWC layout:
 * ``padding_mode="zeros"``: taps outside the image contribute 0;
   ``padding_mode="border"``: the pixel coordinate is clipped into the image.
 
-Everything is ``keras.ops`` with static shapes: the four taps are gathers with
-``take_along_axis`` on the flattened image, so the functions run under XLA
+Everything is ``keras.ops`` with static shapes: each of the four taps is a row
+gather (``take``) on the image flattened to ``(B*H*W, C)``, so the functions run under XLA
 (``jit_compile=True`` / ``jax.jit``) on every backend.
 """
 
@@ -181,15 +181,18 @@ def grid_sample(images, grid, align_corners=False, padding_mode="zeros"):
         (x0, y1, (x1 - x) * (y - y0)),
         (x1, y1, (x - x0) * (y - y0)),
     )
-    flat = ops.reshape(images, (-1, height * width, channels))
+    # Each tap is a row gather (``take``) on the image flattened to (B*H*W, C), with
+    # indices offset by b*H*W: static sizes, and XLA's fastest gather form here.
+    batch = ops.shape(images)[0]
+    flat = ops.reshape(images, (-1, channels))
+    offsets = ops.reshape(ops.arange(batch, dtype="int32") * (height * width), (-1, 1))
     out = None
     for xt, yt, weight in taps:
         inside = (xt >= 0.0) & (xt <= float(width - 1)) & (yt >= 0.0) & (yt <= float(height - 1))
         xi = ops.cast(ops.clip(xt, 0.0, float(width - 1)), "int32")
         yi = ops.cast(ops.clip(yt, 0.0, float(height - 1)), "int32")
-        index = ops.expand_dims(yi * width + xi, -1)  # (B, N, 1)
-        index = ops.broadcast_to(index, (ops.shape(flat)[0], out_h * out_w, channels))
-        values = ops.take_along_axis(flat, index, axis=1)  # (B, N, C)
+        index = ops.reshape(yi * width + xi + offsets, (-1,))  # (B*N,)
+        values = ops.reshape(ops.take(flat, index, axis=0), (-1, out_h * out_w, channels))
         weight = ops.where(inside, weight, ops.zeros_like(weight))
         term = values * ops.expand_dims(weight, -1)
         out = term if out is None else out + term
