@@ -69,7 +69,7 @@ def test_grid_sample_gradients_match_torch(rng, align_corners, padding_mode):
 
     def loss(img, g):
         out = grid_sample(img, g, align_corners=align_corners, padding_mode=padding_mode)
-        return ops.sum(out * weights)
+        return ops.sum(out * ops.convert_to_tensor(weights))
 
     ours_images, ours_grid = gradient(loss, images, grid)
     np.testing.assert_allclose(ours_images, grad_images, atol=1e-4)
@@ -93,7 +93,7 @@ def test_affine_pipeline_matches_torch_with_theta_gradient(rng, align_corners, p
 
     def loss(th):
         o = grid_sample(images, affine_grid(th, (4, 7), align_corners), align_corners, padding_mode)
-        return ops.sum(o * weights)
+        return ops.sum(o * ops.convert_to_tensor(weights))
 
     ours = to_numpy(grid_sample(images, affine_grid(theta, (4, 7), align_corners), align_corners, padding_mode))
     np.testing.assert_allclose(ours, out.detach().numpy(), atol=1e-5)
@@ -153,7 +153,7 @@ def test_gradient_matches_finite_differences(rng):
     def loss(g):
         return float(np.sum(to_numpy(grid_sample(images, g)).astype("float64") * weights))
 
-    (ours,) = gradient(lambda g: ops.sum(grid_sample(images, g) * weights), grid)
+    (ours,) = gradient(lambda g: ops.sum(grid_sample(images, g) * ops.convert_to_tensor(weights)), grid)
     np.testing.assert_allclose(ours, numeric_gradient(loss, grid, eps=1e-3), atol=1e-3)
     assert np.abs(ours).max() > 0.1
 
