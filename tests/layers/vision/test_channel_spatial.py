@@ -231,3 +231,22 @@ def test_cbam_batchnorm_updates_in_training(rng):
     before = layer.get_weights()[-2].copy()
     layer(x, training=True)
     assert not np.allclose(layer.get_weights()[-2], before)
+
+
+@pytest.mark.parametrize("cls, kwargs", [(SqueezeExcite, {"ratio": 4}), (ECA, {}), (CBAM, {"ratio": 4, "kernel_size": 3})])
+def test_mixed_float16_matches_float32_and_gates_stay_float32(rng, cls, kwargs):
+    import keras
+
+    # large enough to overflow float16 sums; representable in float16, as the layer casts its input
+    x = (np.abs(rng.standard_normal((2, 8, 8, 16))) * 3000).astype("float16").astype("float32")
+    reference = cls(**kwargs)
+    expected = to_numpy(reference(x))
+    keras.config.set_dtype_policy("mixed_float16")
+    layer = cls(**kwargs)
+    layer(x)
+    layer.set_weights(reference.get_weights())
+    out, gates = layer(x, return_attention_scores=True)
+    assert str(to_numpy(out).dtype) == "float16"
+    for gate in (gates if isinstance(gates, tuple) else (gates,)):
+        assert str(to_numpy(gate).dtype) == "float32"
+    np.testing.assert_allclose(to_numpy(out).astype("float32"), expected, rtol=2e-2, atol=1e-2)  # Keras autocasts the weights to float16 in call
