@@ -81,11 +81,12 @@ class SpatialTransformer(VisionLayer):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from keras_attn import SpatialTransformer
     >>> x = np.random.rand(2, 12, 12, 1).astype("float32")
     >>> out, theta = SpatialTransformer()(x, return_theta=True)
-    >>> bool(np.all(np.asarray(out) == x)), np.asarray(theta)[0].tolist()
+    >>> out, theta = keras.ops.convert_to_numpy(out), keras.ops.convert_to_numpy(theta)
+    >>> bool(np.all(out == x)), theta[0].tolist()
     (True, [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
     """
 
