@@ -9,28 +9,45 @@ __version__ = "0.1.0"
 from keras_attn import _compat
 from keras_attn import ops
 from keras_attn.layers import (
+    CBAM,
+    ECA,
     Attention,
     AttentionPooling,
+    ChannelAttention,
     GlobalAttention,
     HardAttention,
     LocalAttention,
     MultiHeadAttention,
     OneStepAttention,
     PositionalEncoding,
+    ResidualAttention,
     SelfAttention,
+    SpatialAttention,
+    SpatialTransformer,
+    SqueezeExcite,
 )
 
 _compat.register_loss_aliases()
 
 __all__ = [
+    # sequence attention
     "Attention",
-    "OneStepAttention",
-    "ops",
     "AttentionPooling",
     "GlobalAttention",
     "HardAttention",
     "LocalAttention",
     "MultiHeadAttention",
+    "OneStepAttention",
     "PositionalEncoding",
     "SelfAttention",
+    # vision attention
+    "CBAM",
+    "ECA",
+    "ChannelAttention",
+    "ResidualAttention",
+    "SpatialAttention",
+    "SpatialTransformer",
+    "SqueezeExcite",
+    # backend-agnostic functions
+    "ops",
 ]

@@ -1,5 +1,6 @@
-"""All public layers, by family."""
+"""All public layers, by family, and the ``get`` factory."""
 
+from keras_attn.layers.factory import get
 from keras_attn.layers.sequence import (
     Attention,
     AttentionPooling,
@@ -11,15 +12,35 @@ from keras_attn.layers.sequence import (
     PositionalEncoding,
     SelfAttention,
 )
+from keras_attn.layers.vision import (
+    CBAM,
+    ECA,
+    ChannelAttention,
+    ResidualAttention,
+    SpatialAttention,
+    SpatialTransformer,
+    SqueezeExcite,
+)
 
 __all__ = [
+    # sequence
     "Attention",
-    "OneStepAttention",
     "AttentionPooling",
     "GlobalAttention",
     "HardAttention",
     "LocalAttention",
     "MultiHeadAttention",
+    "OneStepAttention",
     "PositionalEncoding",
     "SelfAttention",
+    # vision
+    "CBAM",
+    "ECA",
+    "ChannelAttention",
+    "ResidualAttention",
+    "SpatialAttention",
+    "SpatialTransformer",
+    "SqueezeExcite",
+    # factory
+    "get",
 ]

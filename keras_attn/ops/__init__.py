@@ -5,6 +5,7 @@ XLA. Layers share these functions instead of re-implementing them.
 """
 
 from keras_attn.ops._dtypes import float_dtype, upcast
+from keras_attn.ops.sampling import affine_grid, grid_sample
 from keras_attn.ops.scores import (
     SCORE_FUNCTIONS,
     additive_score,
@@ -20,11 +21,13 @@ from keras_attn.ops.softmax import masked_softmax
 __all__ = [
     "SCORE_FUNCTIONS",
     "additive_score",
+    "affine_grid",
     "concat_score",
     "cosine_score",
     "dot_score",
     "float_dtype",
     "general_score",
+    "grid_sample",
     "last_valid_step",
     "masked_softmax",
     "scaled_dot_score",
