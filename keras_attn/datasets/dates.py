@@ -160,9 +160,14 @@ def string_to_int(string, length, vocab):
     string = string.lower().replace(",", "")
     if len(string) > length:
         string = string[:length]
-    unk = vocab["<unk>"]
+    unk = vocab.get("<unk>")
     ids = [vocab.get(c, unk) for c in string]
-    ids += [vocab["<pad>"]] * (length - len(string))
+    if None in ids:  # a vocabulary without "<unk>" (the machine vocabulary)
+        raise ValueError(f"{string!r} has characters outside the vocabulary and the vocabulary has no '<unk>'")
+    if len(ids) < length:
+        if "<pad>" not in vocab:
+            raise ValueError(f"{string!r} is shorter than {length} and the vocabulary has no '<pad>'")
+        ids += [vocab["<pad>"]] * (length - len(ids))
     return ids
 
 

@@ -1,5 +1,6 @@
 """Model builders made of keras_attn layers."""
 
 from keras_attn.models.seq2seq import AttentionDecoder, seq2seq_att
+from keras_attn.models.translator import DateTranslator, train_date_translator
 
-__all__ = ["AttentionDecoder", "seq2seq_att"]
+__all__ = ["AttentionDecoder", "DateTranslator", "seq2seq_att", "train_date_translator"]
