@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 # The recipe of the shipped model.
-RECIPE = {"examples": 100000, "epochs": 30, "seed": 0, "batch_size": 256, "learning_rate": 0.01}
+RECIPE = {"examples": 100000, "epochs": 10, "seed": 0, "batch_size": 256, "learning_rate": 0.01}
 EVAL = {"examples": 10000, "seed": 1}
 
 
