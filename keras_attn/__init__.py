@@ -9,7 +9,9 @@ __version__ = "0.1.0"
 from keras_attn import _compat
 from keras_attn import ops
 from keras_attn.layers import Attention, OneStepAttention
+from keras_attn import datasets, models
+from keras_attn.models import AttentionDecoder
 
 _compat.register_loss_aliases()
 
-__all__ = ["Attention", "OneStepAttention", "ops"]
+__all__ = ["Attention", "OneStepAttention", "ops", "AttentionDecoder", "datasets", "models"]
