@@ -107,8 +107,8 @@ class DateTranslator:
         model = self.model
         if isinstance(model, _SavedModelRunner):
             raise ValueError("a translator loaded from a SavedModel cannot be saved again; load the .keras file")
-        # An uncompiled copy: small files, no optimizer state.
-        clean = keras.models.clone_model(model)
+        # An uncompiled copy from the config: small files, no optimizer state.
+        clean = model.__class__.from_config(model.get_config())
         clean.set_weights(model.get_weights())
         written = []
         if "keras" in formats:

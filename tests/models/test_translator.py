@@ -128,3 +128,15 @@ def test_docstring_examples_run():
         runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
         runner.run(test)
         assert test.examples and runner.failures == 0, obj.__name__
+
+
+def test_shipped_files_hold_no_optimizer_state():
+    import zipfile
+
+    import h5py
+
+    with h5py.File(SAVED_MODELS / "date_translator.h5") as f:
+        assert "optimizer_weights" not in f
+    with zipfile.ZipFile(SAVED_MODELS / "date_translator.keras") as z:
+        with z.open("model.weights.h5") as raw, h5py.File(raw) as f:
+            assert "optimizer" not in f or not len(f["optimizer"].get("vars", []))
