@@ -46,6 +46,10 @@ def test_train_dates_then_eval_the_result(capsys, tmp_path):
     assert cli.main(["train-dates", "--examples", "300", "--epochs", "1", "--batch-size", "100", "--out", str(out)]) == 0
     for name in ("date_translator.keras", "date_translator.h5", "date_translator_vocab.json"):
         assert (out / name).exists()
+    import h5py
+
+    with h5py.File(out / "date_translator.h5") as f:  # trained (compiled) model saved without optimizer state
+        assert "optimizer_weights" not in f
     capsys.readouterr()
     assert cli.main(["eval-dates", "--model", str(out / "date_translator.keras"), "--examples", "50", "--json"]) == 0
     scores = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
