@@ -108,7 +108,7 @@ def test_decoder_gradient_matches_finite_differences(rng):
     weights = [np.asarray(w, "float64") for w in layer.get_weights()]
 
     def loss(a_, s_, c_):
-        return keras.ops.sum(layer([a_, s_, c_]) * probe)
+        return keras.ops.sum(keras.ops.multiply(layer([a_, s_, c_]), keras.ops.convert_to_tensor(probe)))
 
     grads = gradient(loss, a, s0, c0)
     for i, x in enumerate((a, s0, c0)):
