@@ -26,6 +26,7 @@ from keras_attn.layers import (
     SpatialTransformer,
     SqueezeExcite,
 )
+from keras_attn import datasets, models  # noqa: E402  (keras_attn.models, keras_attn.datasets.dates)
 
 _compat.register_loss_aliases()
 
@@ -48,6 +49,8 @@ __all__ = [
     "SpatialAttention",
     "SpatialTransformer",
     "SqueezeExcite",
-    # backend-agnostic functions
+    # backend-agnostic functions, model builders, data sets
     "ops",
+    "models",
+    "datasets",
 ]

@@ -1,0 +1,231 @@
+"""Seed 002's Bidirectional-LSTM ``seq2seq_att`` model, faithful and fused."""
+
+import keras
+from keras import ops
+
+from keras_attn.layers import _checks
+from keras_attn.layers.sequence.one_step import OneStepAttention
+from keras_attn.ops import float_dtype
+
+
+@keras.saving.register_keras_serializable(package="keras_attn")
+class AttentionDecoder(keras.layers.Layer):
+    """The Coursera attention decoder, all ``steps`` decoder steps in one layer.
+
+    Given encoder states ``a`` ``(B, Tx, Da)`` and initial LSTM state
+    ``s0, c0`` ``(B, units)``, for ``t = 1 .. steps``:
+
+    ``context_t, alpha_t = OneStepAttention([a, s_{t-1}])``;
+    ``s_t, c_t = LSTMCell(context_t, [s_{t-1}, c_{t-1}])``;
+    ``y_t = output_activation(s_t W_y + b_y)``.
+
+    This is exactly the assignment's ``seq2seq_att`` decoder loop (one shared
+    ``one_step_attention``, one shared ``LSTM(n_s, return_state=True)`` and one
+    shared ``Dense(output_dim, softmax)``), with the same weights in the same
+    order: ``get_weights()`` is the ``OneStepAttention`` weights
+    ``[W, b, w_e, b_e]``, then the LSTM's ``[kernel, recurrent_kernel, bias]``
+    (gates i, f, c, o, as ``keras.layers.LSTM``), then the output Dense's
+    ``[kernel, bias]``. It is faster because the encoder half of the attention
+    projection (``a W_a + b``) is computed once per sequence instead of once
+    per step, the output Dense runs once on all steps, and the whole loop is
+    one layer that XLA compiles as one block.
+
+    Args:
+        units: positive int, the decoder LSTM width ``n_s``.
+        steps: positive int, the number of output steps ``Ty``.
+        output_dim: positive int, width of the output Dense.
+        attention_units: positive int, width of the attention's first
+            projection (the assignment's ``Dense(10)``). Defaults to 10.
+        output_activation: activation of the output Dense. Defaults to
+            ``"softmax"``.
+        kernel_initializer, recurrent_initializer, bias_initializer:
+            initializers of the LSTM and Dense weights (the attention uses
+            ``kernel_initializer`` and ``bias_initializer``). Defaults
+            ``"glorot_uniform"``, ``"orthogonal"``, ``"zeros"`` as Keras.
+        **kwargs: base ``Layer`` arguments.
+
+    Call arguments:
+        inputs: ``[a, s0, c0]``.
+        mask: optional ``(B, Tx)`` boolean mask of ``a`` (or
+            ``[mask_a, None, None]``); masked encoder steps get zero attention.
+        return_attention_scores: if ``True``, also return the attention
+            weights of every step.
+
+    Returns:
+        ``y`` of shape ``(B, steps, output_dim)``, and with
+        ``return_attention_scores=True`` the tuple ``(y, alphas)`` with
+        ``alphas`` of shape ``(B, steps, Tx)`` (float32 under mixed precision).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_attn.models import AttentionDecoder
+    >>> a = np.random.rand(2, 30, 64).astype("float32")
+    >>> s0 = c0 = np.zeros((2, 16), "float32")
+    >>> decoder = AttentionDecoder(units=16, steps=10, output_dim=11)
+    >>> y, alphas = decoder([a, s0, c0], return_attention_scores=True)
+    >>> tuple(y.shape), tuple(alphas.shape)
+    ((2, 10, 11), (2, 10, 30))
+    """
+
+    def __init__(
+        self,
+        units,
+        steps,
+        output_dim,
+        attention_units=10,
+        output_activation="softmax",
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = _checks.positive_int("units", units)
+        self.steps = _checks.positive_int("steps", steps)
+        self.output_dim = _checks.positive_int("output_dim", output_dim)
+        self.attention_units = _checks.positive_int("attention_units", attention_units)
+        self.output_activation = _checks.activation("output_activation", output_activation)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.supports_masking = True
+        policy = self.dtype_policy
+        self.attention = OneStepAttention(
+            units=self.attention_units,
+            kernel_initializer=self.kernel_initializer,
+            bias_initializer=self.bias_initializer,
+            dtype=policy,
+            name="attention",
+        )
+        self.cell = keras.layers.LSTMCell(
+            self.units,
+            kernel_initializer=self.kernel_initializer,
+            recurrent_initializer=self.recurrent_initializer,
+            bias_initializer=self.bias_initializer,
+            dtype=policy,
+            name="lstm_cell",
+        )
+        self.output_dense = keras.layers.Dense(
+            self.output_dim,
+            kernel_initializer=self.kernel_initializer,
+            bias_initializer=self.bias_initializer,
+            dtype=policy,
+            name="output_dense",
+        )
+
+    def _shapes(self, input_shape):
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 3 or not isinstance(
+            input_shape[0], (list, tuple)
+        ):
+            raise _checks.shape_error(self, "inputs", "[a (batch, Tx, Da), s0 (batch, units), c0 (batch, units)]", ())
+        a_shape = _checks.input_rank(self, input_shape[0], 3, "a", "(batch, Tx, Da)")
+        expected = f"(batch, {self.units})"
+        for what, shape in (("s0", input_shape[1]), ("c0", input_shape[2])):
+            shape = _checks.input_rank(self, shape, 2, what, expected)
+            if shape[-1] != self.units:
+                raise _checks.shape_error(self, what, expected, shape)
+        return a_shape
+
+    def build(self, input_shape):
+        a_shape = self._shapes(input_shape)
+        da = _checks.static_dim(self, a_shape, -1, "a", "(batch, Tx, Da) with known Da")
+        self.attention.build([(None, a_shape[1], da), (None, self.units)])
+        self.cell.build((None, da))
+        self.output_dense.build((None, self.units))
+
+    def call(self, inputs, mask=None, return_attention_scores=False):
+        a, s, c = _checks.split_inputs(self, inputs, 3, ("a", "s0", "c0"))
+        if isinstance(mask, (list, tuple)):
+            mask = mask[0]
+        keys = self.attention.project_keys(a)  # once per sequence, not once per step
+        states, alphas = [], []
+        for _ in range(self.steps):  # static Ty: unrolled, one XLA block
+            context, alpha = self.attention.attend(a, keys, s, mask)
+            s, (s, c) = self.cell(ops.cast(context, self.compute_dtype), [s, c])
+            states.append(s)
+            alphas.append(alpha)
+        # The output Dense once on all steps: (B, Ty, units) -> (B, Ty, output_dim).
+        logits = self.output_dense(ops.stack(states, axis=1))
+        y = ops.cast(self.output_activation(ops.cast(logits, float_dtype(self.compute_dtype))), self.compute_dtype)
+        if return_attention_scores:
+            return y, ops.stack(alphas, axis=1)
+        return y
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        a_shape = self._shapes(input_shape)
+        return (a_shape[0], self.steps, self.output_dim)
+
+    def compute_output_spec(self, inputs, mask=None, return_attention_scores=False):
+        a, s0, c0 = _checks.split_inputs(self, inputs, 3, ("a", "s0", "c0"))
+        shape = self.compute_output_shape([a.shape, s0.shape, c0.shape])
+        output = keras.KerasTensor(shape, dtype=self.compute_dtype)
+        if return_attention_scores:
+            return output, keras.KerasTensor((a.shape[0], self.steps, a.shape[1]), dtype=float_dtype(self.compute_dtype))
+        return output
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "units": self.units,
+                "steps": self.steps,
+                "output_dim": self.output_dim,
+                "attention_units": self.attention_units,
+                "output_activation": keras.activations.serialize(self.output_activation),
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
+                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            }
+        )
+        return config
+
+
+def seq2seq_att(Tx, Ty, n_a, n_s, input_dim, output_dim, fused=False, attention_units=10, name=None):
+    """Seed 002's date-translation model: Bi-LSTM encoder, attention LSTM decoder.
+
+    Inputs ``[X (B, Tx, input_dim), s0 (B, n_s), c0 (B, n_s)]``.
+
+    * ``fused=False`` (the assignment, faithful): one ``OneStepAttention``,
+      one ``LSTM(n_s, return_state=True)`` and one ``Dense(output_dim,
+      softmax)`` shared across the ``Ty`` steps; the outputs are a list of
+      ``Ty`` tensors ``(B, output_dim)``. With ``(30, 10, 32, 64, 37, 11)`` it
+      has 52,960 parameters.
+    * ``fused=True``: the same encoder and an ``AttentionDecoder`` running the
+      ``Ty`` steps in one layer; one output ``(B, Ty, output_dim)``. Same
+      weights in the same order, so ``fused.set_weights(faithful.get_weights())``
+      gives the same predictions.
+
+    Layers are named (``"encoder"``, ``"attention"``, ``"decoder_lstm"``,
+    ``"output_dense"``; fused: ``"encoder"``, ``"decoder"``) so they can be
+    found by name rather than by index.
+
+    Example:
+
+    >>> from keras_attn.models import seq2seq_att
+    >>> seq2seq_att(30, 10, 32, 64, 37, 11).count_params()
+    52960
+    """
+    for arg, value in (("Tx", Tx), ("Ty", Ty), ("n_a", n_a), ("n_s", n_s), ("input_dim", input_dim), ("output_dim", output_dim)):
+        _checks.positive_int(arg, value)
+    X = keras.Input(shape=(Tx, input_dim), name="X")
+    s0 = keras.Input(shape=(n_s,), name="s0")
+    c0 = keras.Input(shape=(n_s,), name="c0")
+    a = keras.layers.Bidirectional(keras.layers.LSTM(n_a, return_sequences=True), name="encoder")(X)
+    if fused:
+        decoder = AttentionDecoder(n_s, Ty, output_dim, attention_units=attention_units, name="decoder")
+        outputs = decoder([a, s0, c0])
+        return keras.Model([X, s0, c0], outputs, name=name or "seq2seq_att_fused")
+    attention = OneStepAttention(units=attention_units, name="attention")
+    post_activation_lstm = keras.layers.LSTM(n_s, return_state=True, name="decoder_lstm")
+    output_layer = keras.layers.Dense(output_dim, activation="softmax", name="output_dense")
+    s, c = s0, c0
+    outputs = []
+    for _ in range(Ty):
+        context = attention([a, s])
+        s, _, c = post_activation_lstm(context, initial_state=[s, c])
+        outputs.append(output_layer(s))
+    return keras.Model([X, s0, c0], outputs, name=name or "seq2seq_att")

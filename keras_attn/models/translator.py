@@ -1,0 +1,274 @@
+"""The date translator: human dates in, ISO dates out (seed 002's main job)."""
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from keras_attn.datasets import dates
+from keras_attn.models.seq2seq import seq2seq_att
+
+#: Where the shipped model lives: ``saved_models/`` at the repository root
+#: (override with the ``KERAS_ATTN_SAVED_MODELS`` environment variable).
+SAVED_MODELS = Path(os.environ.get("KERAS_ATTN_SAVED_MODELS", Path(__file__).resolve().parents[2] / "saved_models"))
+DEFAULT_MODEL = SAVED_MODELS / "date_translator.keras"
+VOCAB_FILE = "date_translator_vocab.json"
+SAVEDMODEL_DIR = "date_translator_savedmodel"
+
+#: The eight test sentences of the assignment's notebook and their answers.
+SHOWCASE = {
+    "3 May 1979": "1979-05-03",
+    "5 April 09": "2009-04-05",
+    "21th of August 2016": "2016-08-21",
+    "Tue 10 Jul 2007": "2007-07-10",
+    "Saturday May 9 2018": "2018-05-09",
+    "March 3 2001": "2001-03-03",
+    "March 3rd 2001": "2001-03-03",
+    "1 March 2001": "2001-03-01",
+}
+
+
+def _vocab_path(path):
+    path = Path(path)
+    return (path if path.is_dir() and not (path / "saved_model.pb").exists() else path.parent) / VOCAB_FILE
+
+
+class DateTranslator:
+    """Translates human-written dates into ISO dates with a ``seq2seq_att`` model.
+
+    ``DateTranslator.load()`` loads the shipped model (``saved_models/``);
+    ``DateTranslator.load(path)`` loads a ``.keras`` or ``.h5`` file or a
+    SavedModel directory written by ``save`` (the vocabulary file
+    ``date_translator_vocab.json`` is read from the same folder).
+
+    Input handling (documented and tested):
+
+    * strings are lower-cased, commas removed, runs of white space collapsed
+      and the ends stripped, as in the training data;
+    * an empty string (after that) or one longer than ``Tx`` characters
+      raises ``ValueError`` (truncating it would silently give a wrong date);
+    * characters outside the vocabulary map to ``"<unk>"`` and the rest is
+      translated (``unknown="error"`` raises ``ValueError`` instead);
+    * the output is always ``Ty`` characters from ``"-0123456789"``: the
+      model's best guess, not a validated calendar date.
+
+    Example:
+
+    >>> from keras_attn.models import DateTranslator
+    >>> DateTranslator.load().translate(["3 May 1979", "Tuesday 09 Oct 1993"])
+    ['1979-05-03', '1993-10-09']
+    """
+
+    def __init__(self, model, human_vocab, machine_vocab, Tx, Ty, n_s, info=None, unknown="map"):
+        if unknown not in ("map", "error"):
+            raise ValueError(f"unknown must be one of 'map', 'error'; got {unknown!r}")
+        self.model = model
+        self.human_vocab = dict(human_vocab)
+        self.machine_vocab = dict(machine_vocab)
+        self.inv_machine_vocab = {i: c for c, i in self.machine_vocab.items()}
+        self.Tx, self.Ty, self.n_s = int(Tx), int(Ty), int(n_s)
+        self.info = dict(info or {})
+        self.unknown = unknown
+
+    # ----------------------------------------------------------------- loading
+    @classmethod
+    def load(cls, path=None, unknown="map"):
+        """Loads a translator; ``path=None`` is the shipped model."""
+        path = Path(path) if path is not None else DEFAULT_MODEL
+        if not path.exists():
+            raise FileNotFoundError(
+                f"no date translator at {path}; make one with `keras-attn train-dates --out DIR` "
+                "or `python saved_models/make_date_translator.py`"
+            )
+        vocab_path = _vocab_path(path)
+        if not vocab_path.exists():
+            raise FileNotFoundError(f"{path} has no vocabulary file {vocab_path.name} next to it")
+        meta = json.loads(vocab_path.read_text())
+        if path.is_dir():
+            import tensorflow as tf  # SavedModel is TensorFlow's format
+
+            model = _SavedModelRunner(tf.saved_model.load(str(path)))
+        else:
+            import keras_attn  # noqa: F401  (registers the layers)
+
+            model = keras.models.load_model(str(path), compile=False)
+        return cls(
+            model, meta["human_vocab"], meta["machine_vocab"], meta["Tx"], meta["Ty"], meta["n_s"], meta.get("info"), unknown
+        )
+
+    def save(self, directory, formats=("keras", "h5", "savedmodel")):
+        """Writes ``date_translator.keras`` / ``.h5`` / ``_savedmodel/`` and the vocabulary file."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        model = self.model
+        if isinstance(model, _SavedModelRunner):
+            raise ValueError("a translator loaded from a SavedModel cannot be saved again; load the .keras file")
+        # An uncompiled copy from the config: small files, no optimizer state.
+        clean = model.__class__.from_config(model.get_config())
+        clean.set_weights(model.get_weights())
+        written = []
+        if "keras" in formats:
+            clean.save(directory / "date_translator.keras")
+            written.append(directory / "date_translator.keras")
+        if "h5" in formats:
+            clean.save(directory / "date_translator.h5")
+            written.append(directory / "date_translator.h5")
+        if "savedmodel" in formats and keras.backend.backend() == "tensorflow":
+            clean.export(str(directory / SAVEDMODEL_DIR), verbose=False)
+            written.append(directory / SAVEDMODEL_DIR)
+        meta = {
+            "human_vocab": self.human_vocab,
+            "machine_vocab": self.machine_vocab,
+            "Tx": self.Tx,
+            "Ty": self.Ty,
+            "n_s": self.n_s,
+            "info": self.info,
+        }
+        (directory / VOCAB_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
+        written.append(directory / VOCAB_FILE)
+        return written
+
+    # ---------------------------------------------------------------- encoding
+    def normalize(self, text):
+        if not isinstance(text, str):
+            raise TypeError(f"dates must be strings; got {type(text).__name__} {text!r}")
+        return re.sub(r"\s+", " ", dates.normalize(text))
+
+    def encode(self, texts):
+        """``(len(texts), Tx, len(human_vocab))`` one-hot inputs, after checking every string."""
+        if isinstance(texts, str):
+            raise TypeError("translate() takes a list of strings; wrap a single date in a list")
+        ids = []
+        for text in texts:
+            clean = self.normalize(text)
+            if not clean:
+                raise ValueError(f"cannot translate an empty date string; got {text!r}")
+            if len(clean) > self.Tx:
+                raise ValueError(
+                    f"date string {text!r} has {len(clean)} characters after normalisation; "
+                    f"the model reads at most Tx={self.Tx}"
+                )
+            unknown = sorted({c for c in clean if c not in self.human_vocab})
+            if unknown and self.unknown == "error":
+                raise ValueError(f"date string {text!r} has characters outside the vocabulary: {unknown}")
+            ids.append(dates.string_to_int(clean, self.Tx, self.human_vocab))
+        ids = np.asarray(ids, dtype="int32").reshape(-1, self.Tx)
+        return dates.one_hot(ids, len(self.human_vocab))
+
+    def _run(self, xoh, batch_size=1024):
+        probs = []
+        for start in range(0, len(xoh), batch_size):
+            x = xoh[start : start + batch_size]
+            zeros = np.zeros((len(x), self.n_s), "float32")
+            out = self.model([x, zeros, zeros])
+            if isinstance(out, (list, tuple)):  # the faithful model: Ty outputs
+                out = keras.ops.stack(out, axis=1)
+            probs.append(keras.ops.convert_to_numpy(out))
+        return np.concatenate(probs) if probs else np.zeros((0, self.Ty, len(self.machine_vocab)), "float32")
+
+    def decode(self, probs):
+        return ["".join(self.inv_machine_vocab[int(i)] for i in row) for row in np.argmax(probs, axis=-1)]
+
+    # ------------------------------------------------------------------ public
+    def translate(self, texts, batch_size=1024):
+        """``list of human date strings -> list of ISO date strings``."""
+        return self.decode(self._run(self.encode(texts), batch_size))
+
+    def attention(self, text):
+        """The ``(Ty, Tx)`` attention weights of one string (needs a Keras model)."""
+        xoh = self.encode([text])
+        model = self.model
+        if isinstance(model, _SavedModelRunner):
+            raise ValueError("attention() needs the Keras model; load the .keras or .h5 file, not the SavedModel")
+        zeros = np.zeros((1, self.n_s), "float32")
+        a = model.get_layer("encoder")(xoh)
+        names = [layer.name for layer in model.layers]
+        if "decoder" in names:  # fused
+            _, alphas = model.get_layer("decoder")([a, zeros, zeros], return_attention_scores=True)
+            return keras.ops.convert_to_numpy(alphas)[0]
+        # faithful: replay the assignment's loop with its shared layers, found by name
+        attention, lstm = model.get_layer("attention"), model.get_layer("decoder_lstm")
+        s, c, rows = zeros, zeros, []
+        for _ in range(self.Ty):
+            context, alpha = attention([a, s], return_attention_scores=True)
+            s, _, c = lstm(context, initial_state=[s, c])
+            rows.append(keras.ops.convert_to_numpy(alpha)[0])
+        return np.stack(rows)
+
+    def evaluate(self, examples=10000, seed=1, batch_size=1024, progress=False):
+        """Exact-match and per-character accuracy on ``examples`` fresh dates from ``seed``."""
+        dataset, _, _, _ = dates.load_dataset(examples, seed=seed, progress=progress)
+        humans = [h for h, _ in dataset]
+        truth = [t for _, t in dataset]
+        got = []
+        steps = range(0, len(humans), batch_size)
+        if progress:
+            from tqdm.auto import tqdm
+
+            steps = tqdm(steps, desc="translating", unit="batch")
+        for start in steps:
+            got.extend(self.translate(humans[start : start + batch_size], batch_size))
+        exact = float(np.mean([g == t for g, t in zip(got, truth)])) if truth else float("nan")
+        chars = float(np.mean([a == b for g, t in zip(got, truth) for a, b in zip(g, t)])) if truth else float("nan")
+        return {"examples": examples, "seed": seed, "exact_match": exact, "per_char": chars}
+
+
+class _SavedModelRunner:
+    """Calls a reloaded SavedModel's ``serve`` endpoint (keeps the object alive)."""
+
+    def __init__(self, saved):
+        self.saved = saved
+
+    def __call__(self, inputs):
+        import tensorflow as tf
+
+        return self.saved.serve([tf.constant(np.asarray(x, "float32")) for x in inputs])
+
+
+def train_date_translator(
+    examples=100000,
+    epochs=30,
+    seed=0,
+    batch_size=256,
+    learning_rate=0.01,
+    Tx=30,
+    Ty=10,
+    n_a=32,
+    n_s=64,
+    verbose=1,
+    callbacks=None,
+):
+    """Trains the fused ``seq2seq_att`` on generated dates; returns a ``DateTranslator``.
+
+    Everything is seeded by ``seed`` (data with ``seed``, weights with
+    ``keras.utils.set_random_seed(seed)``). Adam with a cosine learning-rate
+    schedule (the Keras 3 replacement of the assignment's ``Adam(lr, decay)``),
+    XLA-compiled where the backend supports it.
+    """
+    keras.utils.set_random_seed(seed)
+    dataset, human_vocab, machine_vocab, _ = dates.load_dataset(examples, seed=seed, progress=bool(verbose))
+    _, _, Xoh, Yoh = dates.preprocess_data(dataset, human_vocab, machine_vocab, Tx, Ty)
+    model = seq2seq_att(Tx, Ty, n_a, n_s, len(human_vocab), len(machine_vocab), fused=True, name="date_translator")
+    steps = epochs * math.ceil(examples / batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps, 1), alpha=0.01)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule, clipnorm=1.0),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=keras.backend.backend() in ("tensorflow", "jax"),
+    )
+    zeros = np.zeros((examples, n_s), "float32")
+    history = model.fit([Xoh, zeros, zeros], Yoh, epochs=epochs, batch_size=batch_size, verbose=verbose, callbacks=callbacks)
+    info = {
+        "seed": seed,
+        "examples": examples,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "final_loss": float(history.history["loss"][-1]),
+    }
+    return DateTranslator(model, human_vocab, machine_vocab, Tx, Ty, n_s, info=info)

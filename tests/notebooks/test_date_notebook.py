@@ -1,0 +1,42 @@
+"""Executes notebooks/date_translation.ipynb with nbclient against a real kernel (CI: under 5 minutes)."""
+
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "date_translation.ipynb"
+
+
+def test_date_notebook_runs(tmp_path):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    env_path = os.environ.get("PYTHONPATH", "")
+    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env_path) if p)
+    try:
+        start = time.time()
+        NotebookClient(nb, timeout=280, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+        elapsed = time.time() - start
+    finally:
+        os.environ["PYTHONPATH"] = env_path
+    assert elapsed < 300, f"the notebook took {elapsed:.0f} s"
+    text = "\n".join(
+        out.get("text", "") + str(out.get("data", {}).get("text/plain", ""))
+        for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
+    )
+    assert "Traceback" not in text
+    for iso in ["1979-05-03", "2009-04-05", "2016-08-21", "2007-07-10", "2018-05-09", "2001-03-03", "2001-03-01"]:
+        assert f"output: {iso}" in text
+    assert "52960 parameters" in text
+    assert (tmp_path / "attention_map.png").exists()
+    assert any(
+        "image/png" in out.get("data", {}) for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
+    )
+
+
+if __name__ == "__main__":
+    pytest.main([__file__, "-q"])
