@@ -39,6 +39,10 @@ class LayerCase:
             standard-normal float32 arrays of ``input_shapes``.
         call_kwargs: extra call arguments used everywhere.
         trainable: the layer has weights a training step must change.
+        stochastic_training: training-mode outputs are random (dropout,
+            Gumbel noise), so tests that recompute a training step and compare
+            (XLA train-step oracle, distribution vs single device) check only
+            that it runs and stays finite.
         tf_only_reason / skip_backends: ``{backend: reason}`` skips.
         atol: tolerance for "identical" outputs.
     """
@@ -56,6 +60,7 @@ class LayerCase:
     make_inputs: Callable = None
     call_kwargs: dict = dataclasses.field(default_factory=dict)
     trainable: bool = True
+    stochastic_training: bool = False
     skip_backends: dict = dataclasses.field(default_factory=dict)
     atol: float = 1e-5
 

@@ -99,6 +99,7 @@ CASES += [
         GlobalAttention,
         {"score": "additive", "dropout": 0.3, "seed": 1},
         shapes=((6, 3), (5, 4)),
+        stochastic_training=True,
     ),
     _qv_case(
         "LocalAttention-local-m",
@@ -115,8 +116,9 @@ CASES += [
         HardAttention,
         {"score": "general", "seed": 3},
         bad_kwargs=[({"temperature": 0.0}, r"temperature must be a positive number; got 0.0")],
+        stochastic_training=True,
     ),
-    _qv_case("HardAttention-dot", HardAttention, {"score": "dot"}, trainable=False),
+    _qv_case("HardAttention-dot", HardAttention, {"score": "dot"}, trainable=False, stochastic_training=True),
 ] + [
     LayerCase(
         id=f"SelfAttention-{score}" + ("-causal" if causal else ""),
@@ -146,6 +148,7 @@ CASES += [
         output_follows_mask=0,
         returns_scores=True,
         scores_axis_input=1,
+        stochastic_training=kwargs.get("dropout", 0) > 0,
         bad_kwargs=[
             ({"num_heads": 0}, r"num_heads must be a positive integer; got 0"),
             ({"key_dim": "8"}, r"key_dim must be a positive integer; got '8'"),
