@@ -86,9 +86,9 @@ class AttentionDecoder(keras.layers.Layer):
         self.output_dim = _checks.positive_int("output_dim", output_dim)
         self.attention_units = _checks.positive_int("attention_units", attention_units)
         self.output_activation = _checks.activation("output_activation", output_activation)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
+        self.recurrent_initializer = _checks.initializer("recurrent_initializer", recurrent_initializer)
+        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
         self.supports_masking = True
         policy = self.dtype_policy
         self.attention = OneStepAttention(
@@ -133,11 +133,14 @@ class AttentionDecoder(keras.layers.Layer):
         self.attention.build([(None, a_shape[1], da), (None, self.units)])
         self.cell.build((None, da))
         self.output_dense.build((None, self.units))
+        self.input_spec = _checks.built_input_spec([tuple(s) for s in input_shape])
 
     def call(self, inputs, mask=None, return_attention_scores=False):
         a, s, c = _checks.split_inputs(self, inputs, 3, ("a", "s0", "c0"))
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
+        _checks.same_batch(self, (a, s, c), ("a", "s0", "c0"))
+        _checks.mask_shape(self, mask, a.shape, "mask of a")
         keys = self.attention.project_keys(a)  # once per sequence, not once per step
         states, alphas = [], []
         for _ in range(self.steps):  # static Ty: unrolled, one XLA block

@@ -70,7 +70,7 @@ def affine_grid(theta, size, align_corners=False):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from keras_attn.ops import affine_grid
     >>> theta = np.array([[[1.0, 0, 0], [0, 1, 0]]], "float32")
     >>> grid = affine_grid(theta, (2, 3))
@@ -140,12 +140,12 @@ def grid_sample(images, grid, align_corners=False, padding_mode="zeros"):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from keras_attn.ops import affine_grid, grid_sample
     >>> images = np.random.rand(2, 5, 6, 3).astype("float32")
     >>> identity = np.tile(np.array([[[1.0, 0, 0], [0, 1, 0]]], "float32"), (2, 1, 1))
     >>> out = grid_sample(images, affine_grid(identity, (5, 6)))
-    >>> bool(np.all(np.asarray(out) == images))
+    >>> bool(np.all(keras.ops.convert_to_numpy(out) == images))
     True
     """
     if padding_mode not in PADDING_MODES:

@@ -16,9 +16,9 @@ def last_valid_step(x, mask=None):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> x = np.arange(6, dtype="float32").reshape(1, 3, 2)
-    >>> np.asarray(last_valid_step(x, np.array([[True, True, False]]))).tolist()
+    >>> keras.ops.convert_to_numpy(last_valid_step(x, np.array([[True, True, False]]))).tolist()
     [[2.0, 3.0]]
     """
     if mask is None:

@@ -43,6 +43,15 @@ class LayerCase:
             Gumbel noise), so tests that recompute a training step and compare
             (XLA train-step oracle, distribution vs single device) check only
             that it runs and stays finite.
+        batch_statistics: training normalises with batch statistics
+            (BatchNorm); replicas of a distributed step compute them on their
+            share of the batch, so that step only has to run and stay finite.
+        well_conditioned: False where the math has points at which tiny input
+            or rounding changes move the output a lot (bilinear sampling exactly
+            at pixel centres, as at an identity transform; ``x / ||x||`` near
+            ``x = 0``). Generic finite-difference and float32-vs-half
+            comparisons then check finiteness only; the layer's own tests check
+            its gradients where they are defined.
         tf_only_reason / skip_backends: ``{backend: reason}`` skips.
         atol: tolerance for "identical" outputs.
     """
@@ -61,6 +70,8 @@ class LayerCase:
     call_kwargs: dict = dataclasses.field(default_factory=dict)
     trainable: bool = True
     stochastic_training: bool = False
+    batch_statistics: bool = False
+    well_conditioned: bool = True
     skip_backends: dict = dataclasses.field(default_factory=dict)
     atol: float = 1e-5
 

@@ -82,6 +82,7 @@ for fmt in FORMATS:
             cls=SpatialTransformer,
             kwargs={"data_format": fmt},
             input_shapes=_shape(8, 6, 2, fmt),
+            well_conditioned=False,  # identity init samples exactly at pixel centres
             bad_kwargs=[
                 ({"padding_mode": "reflect"}, r"padding_mode must be one of 'zeros', 'border'; got 'reflect'"),
                 ({"output_size": (4, 0)}, r"output_size must be a positive integer; got 0"),
@@ -113,18 +114,21 @@ CASES += [
         cls=SpatialTransformer,
         kwargs={"output_size": (5, 4), "align_corners": True, "padding_mode": "border"},
         input_shapes=(8, 6, 2),
+        well_conditioned=False,
     ),
     LayerCase(
         id="CBAM-batchnorm",
         cls=CBAM,
         kwargs={"ratio": 2, "kernel_size": 3, "use_batchnorm": True},
         input_shapes=(5, 4, 6),
+        batch_statistics=True,
     ),
     LayerCase(
         id="SpatialAttention-batchnorm",
         cls=SpatialAttention,
         kwargs={"kernel_size": 5, "use_batchnorm": True, "data_format": "channels_first"},
         input_shapes=(3, 5, 4),
+        batch_statistics=True,
     ),
 ] + [
     LayerCase(
@@ -133,6 +137,7 @@ CASES += [
         kwargs={"mode": mode, "depth": 2, "trunk_depth": 1},
         input_shapes=(4, 8, 2),
         bad_input_shapes=[((6, 8, 2), r"divisible by 2 \*\* depth = 4")],
+        well_conditioned=mode != "channel",  # m / ||m|| at positions where the mask logits are ~0
     )
     for mode in ("channel", "spatial")
 ]

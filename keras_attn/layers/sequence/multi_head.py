@@ -91,7 +91,7 @@ class MultiHeadAttention(keras.layers.Layer):
     >>> ours, ref = MultiHeadAttention(2, 3), keras.layers.MultiHeadAttention(2, 3)
     >>> _, _ = ours(q, v), ref(q, v)
     >>> ours.set_weights(ref.get_weights())
-    >>> bool(np.allclose(ours(q, v), ref(q, v), atol=1e-5))
+    >>> bool(np.allclose(keras.ops.convert_to_numpy(ours(q, v)), keras.ops.convert_to_numpy(ref(q, v)), atol=1e-5))
     True
     """
 
@@ -114,7 +114,7 @@ class MultiHeadAttention(keras.layers.Layer):
         seed=None,
         **kwargs,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(activity_regularizer=_checks.regularizer("activity_regularizer", activity_regularizer), **kwargs)
         self._num_heads = _checks.positive_int("num_heads", num_heads)
         self._key_dim = _checks.positive_int("key_dim", key_dim)
         self._value_dim = _checks.positive_int("value_dim", value_dim, allow_none=True) or self._key_dim

@@ -48,11 +48,11 @@ class AttentionPooling(keras.layers.Layer):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from keras_attn import AttentionPooling
     >>> y = np.random.rand(2, 7, 6).astype("float32")
     >>> out, s = AttentionPooling(units=4)(y, return_attention_scores=True)
-    >>> tuple(out.shape), np.allclose(np.asarray(s).sum(-1), 1.0)
+    >>> tuple(out.shape), np.allclose(keras.ops.convert_to_numpy(s).sum(-1), 1.0)
     ((2, 6), True)
     """
 

@@ -46,10 +46,10 @@ class PositionalEncoding(keras.layers.Layer):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from keras_attn import PositionalEncoding
     >>> out = PositionalEncoding()(np.zeros((1, 3, 5), "float32"))
-    >>> [round(float(v), 4) for v in np.asarray(out)[0, 1]]
+    >>> [round(float(v), 4) for v in keras.ops.convert_to_numpy(out)[0, 1]]
     [0.8415, 0.5403, 0.0251, 0.9997, 0.0006]
     """
 

@@ -50,11 +50,11 @@ class SelfAttention(keras.layers.Layer):
 
     Example:
 
-    >>> import numpy as np
+    >>> import keras, numpy as np
     >>> from keras_attn import SelfAttention
     >>> x = np.random.rand(2, 5, 8).astype("float32")
     >>> out, w = SelfAttention(units=4, use_causal_mask=True)(x, return_attention_scores=True)
-    >>> tuple(out.shape), float(np.asarray(w)[0, 0, 1])
+    >>> tuple(out.shape), float(keras.ops.convert_to_numpy(w)[0, 0, 1])
     ((2, 5, 4), 0.0)
     """
 

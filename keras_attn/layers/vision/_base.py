@@ -45,6 +45,11 @@ class VisionLayer(keras.layers.Layer):
             width = _checks.static_dim(self, shape, w_axis, "inputs", f"{self._layout} with known H and W")
         else:
             height, width = shape[h_axis], shape[w_axis]
+        # Only build() calls this: later calls with another rank, channel count (or,
+        # where the weights or checks depend on them, H and W) fail in Keras's clear
+        # input check instead of deep inside the backend.
+        axes = (self.channel_axis,) + ((h_axis, w_axis) if spatial else ())
+        self.input_spec = _checks.built_input_spec(shape, axes=axes)
         return channels, height, width
 
     def _expand_gate(self, gate):
@@ -107,9 +112,9 @@ class ChannelMLPLayer(GatingLayer):
     ):
         super().__init__(data_format=data_format, **kwargs)
         self.ratio = _checks.positive_int("ratio", ratio)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
+        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
+        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
 
     def _build_mlp(self, channels):
         hidden = channels // self.ratio

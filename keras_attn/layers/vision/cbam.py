@@ -104,7 +104,7 @@ class SpatialAttention(GatingLayer):
         if not isinstance(use_batchnorm, bool):
             raise ValueError(f"use_batchnorm must be True or False; got {use_batchnorm!r}")
         self.use_batchnorm = use_batchnorm
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
         self.batchnorm = keras.layers.BatchNormalization(axis=-1, epsilon=1e-5, dtype="float32", name="batchnorm") if use_batchnorm else None
 
     def build(self, input_shape):

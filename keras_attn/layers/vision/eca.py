@@ -70,7 +70,7 @@ class ECA(GatingLayer):
         if isinstance(beta, bool) or not isinstance(beta, (int, float)):
             raise ValueError(f"beta must be a number; got {beta!r}")
         self.beta = beta
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
 
     def build(self, input_shape):
         channels, _, _ = self._check_images(input_shape)

@@ -95,8 +95,8 @@ class ResidualAttention(VisionLayer):
         self.mode = _checks.one_of("mode", mode, MODES)
         self.depth = _checks.positive_int("depth", depth)
         self.trunk_depth = _checks.positive_int("trunk_depth", trunk_depth)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
+        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
 
     def _conv(self, channels, size, name, activation="relu"):
         return keras.layers.Conv2D(

@@ -56,7 +56,7 @@ def test_training_gradients_are_finite_and_non_zero(rng):
 
     def loss(query, kernel):
         out, _ = layer.stateless_call([kernel], [w.value for w in layer.non_trainable_variables], [query, v], mask=[None, vm], training=True)
-        return keras.ops.sum(out * np.arange(4, dtype="float32"))
+        return keras.ops.sum(keras.ops.multiply(out, np.arange(4, dtype="float32")))
 
     (kernel,) = layer.trainable_variables  # the general score's W
     gq, gk = gradient(loss, q, np.asarray(kernel.numpy()))
