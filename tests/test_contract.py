@@ -11,40 +11,21 @@ import keras
 import numpy as np
 import pytest
 
+from tests import _support
 from tests._helpers import BACKEND, tf_only, to_numpy
-from tests.cases import ALL_CASES
 
 JIT = BACKEND in ("tensorflow", "jax")
 
 
-def _params(cases=ALL_CASES, where=lambda c: True):
-    out = []
-    for case in cases:
-        if not where(case):
-            continue
-        marks = []
-        if BACKEND in case.skip_backends:
-            marks.append(pytest.mark.skip(reason=case.skip_backends[BACKEND]))
-        out.append(pytest.param(case, id=case.id, marks=marks))
-    return out
+def _params(where=lambda c: True):
+    return _support.params(where)
 
 
-def _layer(case, **extra):
-    return case.cls(**{**case.kwargs, **extra})
-
-
-def _call(case, layer, arrays, **kwargs):
-    return layer(case.pack(arrays), **{**case.call_kwargs, **kwargs})
-
-
-def _first(out):
-    return out[0] if isinstance(out, (tuple, list)) else out
+_layer, _call, _first = _support.layer, _support.call, _support.first
 
 
 def _model(case, layer):
-    inputs = [keras.Input(shape=s, dtype=a.dtype.name) for s, a in zip(case.shapes, case.inputs(np.random.default_rng(0), 1))]
-    out = layer(case.pack(inputs), **case.call_kwargs)
-    return keras.Model(case.pack(inputs), out)
+    return _support.model(case, layer)
 
 
 def _masks(case, rng, batch, fully_masked_row=None):

@@ -43,7 +43,7 @@ def main(backend, out_dir):
     import numpy as np
 
     from tests.cases import ALL_CASES
-    from tests.portability import _support
+    from tests import _support
 
     if backend == "tensorflow":
         import tensorflow as tf

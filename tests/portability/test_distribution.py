@@ -23,7 +23,7 @@ import pytest
 
 from tests._helpers import BACKEND
 from tests.cases import ALL_CASES
-from tests.portability import _support
+from tests import _support
 
 # One subprocess fits every case; keep all of this module's tests on one xdist worker.
 pytestmark = pytest.mark.xdist_group("distribution")

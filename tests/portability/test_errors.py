@@ -24,7 +24,7 @@ import pytest
 
 from tests._helpers import to_numpy
 from tests.cases import ALL_CASES
-from tests.portability import _support
+from tests import _support
 
 
 def _names(case, layer):

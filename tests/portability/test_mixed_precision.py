@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from tests._helpers import to_numpy
-from tests.portability import _support
+from tests import _support
 
 POLICIES = {"mixed_float16": ("float16", 2e-3), "mixed_bfloat16": ("bfloat16", 1e-2)}
 MAGNITUDES = {"1e0": 1.0, "1e4": 1e4}

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests._helpers import BACKEND, to_numpy
-from tests.portability import _support
+from tests import _support
 
 # JAX compiles every op for every new shape in eager mode: fewer examples there.
 SETTINGS = settings(

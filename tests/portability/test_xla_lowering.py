@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from tests._helpers import BACKEND, to_numpy
-from tests.portability import _support
+from tests import _support
 
 PLATFORMS = ("tpu", "cuda", "cpu")
 pytestmark = pytest.mark.skipif(
