@@ -61,6 +61,15 @@ def _cpu_model():
     return platform.processor() or "unknown CPU"
 
 
+def _sections(markdown):
+    """``{name: "## name ..."}`` for every ``## `` section of a BENCHMARKS.md."""
+    out = {}
+    for chunk in ("\n" + markdown).split("\n## ")[1:]:
+        name = chunk.split("\n", 1)[0].strip()
+        out[name] = "## " + chunk.rstrip() + "\n"
+    return out
+
+
 def main(argv=None):
     args = parse(argv)
     if args.backend:
@@ -93,6 +102,11 @@ def main(argv=None):
         print(text + f"\n({time.perf_counter() - start:.0f} s)", flush=True)
         sections.append(f"## {name}\n\n{text}")
     out = args.out or (None if args.quick else str(HERE.parent / "BENCHMARKS.md"))
+    if out and args.only and pathlib.Path(out).exists():
+        # a partial run replaces its own sections and keeps the others
+        kept = _sections(pathlib.Path(out).read_text(encoding="utf-8"))
+        ran = {s.split("\n", 1)[0][3:].strip(): s for s in sections}
+        sections = [ran.pop(name, text) for name, text in kept.items()] + list(ran.values())
     if out:
         mode = "quick" if args.quick else "full"
         command = "python -m benchmarks" + (" --quick" if args.quick else "")

@@ -55,9 +55,27 @@ def epoch_times(examples=10000, batch_size=100, repeats=3):
     def fit_fused():
         return fused.fit([Xoh, zeros, zeros], Yoh, epochs=1, batch_size=batch_size, verbose=0)
 
-    # Interleaved so that machine load hits both alike.
     t_faithful = measure(fit_faithful, warmup=1, repeats=repeats)
     t_fused = measure(fit_fused, warmup=1, repeats=repeats)
+    return t_fused, t_faithful
+
+
+def inference_times(examples=10000, batch_size=100, repeats=3):
+    """``model.predict`` over ``examples`` dates, same weights in both models."""
+    Xoh, _, input_dim, output_dim = _data(examples)
+    zeros = np.zeros((examples, N_S), "float32")
+    jit = keras.backend.backend() in ("tensorflow", "jax")
+    faithful = _model(False, input_dim, output_dim, jit)
+    fused = _model(True, input_dim, output_dim, jit)
+    fused.set_weights(faithful.get_weights())
+    x = [Xoh, zeros, zeros]
+    np.testing.assert_allclose(
+        np.stack(faithful.predict([Xoh[:64], zeros[:64], zeros[:64]], verbose=0), 1),
+        fused.predict([Xoh[:64], zeros[:64], zeros[:64]], verbose=0),
+        atol=1e-5,
+    )
+    t_faithful = measure(lambda: faithful.predict(x, batch_size=batch_size, verbose=0), warmup=1, repeats=repeats)
+    t_fused = measure(lambda: fused.predict(x, batch_size=batch_size, verbose=0), warmup=1, repeats=repeats)
     return t_fused, t_faithful
 
 
@@ -70,6 +88,15 @@ def run(quick=False):
             f"seq2seq_att training, one epoch of {examples:,} dates, batch 100, {keras.backend.backend()}",
             t_fused,
             t_faithful,
+            floor=3.0,
+        )
+    )
+    i_fused, i_faithful = inference_times(examples, batch_size=100, repeats=3 if quick else 5)
+    rows.append(
+        Row(
+            f"seq2seq_att inference (predict), {examples:,} dates, batch 100, {keras.backend.backend()}",
+            i_fused,
+            i_faithful,
             floor=3.0,
         )
     )

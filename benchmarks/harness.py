@@ -134,10 +134,27 @@ def peak_rss_delta_mb(module, *args, timeout=600):
     return (after - before) / 1024.0
 
 
-def peak_rss_kb():
-    import resource
+def reset_peak_rss():
+    """Resets this process's peak resident memory (Linux: ``/proc/self/clear_refs``)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+def _status_kb(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def current_rss_kb():
+    return _status_kb("VmRSS")
+
+
+def peak_rss_kb():
+    """Peak resident memory since the last ``reset_peak_rss()`` (``VmHWM``)."""
+    return _status_kb("VmHWM")
 
 
 @dataclasses.dataclass

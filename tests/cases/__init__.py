@@ -42,7 +42,8 @@ class LayerCase:
         stochastic_training: training-mode outputs are random (dropout,
             Gumbel noise), so tests that recompute a training step and compare
             (XLA train-step oracle, distribution vs single device) check only
-            that it runs and stays finite.
+            that it runs and stays finite; straight-through (surrogate)
+            gradients are not compared with finite differences either.
         batch_statistics: training normalises with batch statistics
             (BatchNorm); replicas of a distributed step compute them on their
             share of the batch, so that step only has to run and stay finite.

@@ -137,7 +137,9 @@ CASES += [
         kwargs={"mode": mode, "depth": 2, "trunk_depth": 1},
         input_shapes=(4, 8, 2),
         bad_input_shapes=[((6, 8, 2), r"divisible by 2 \*\* depth = 4")],
-        well_conditioned=mode != "channel",  # m / ||m|| at positions where the mask logits are ~0
+        # channel: m / ||m|| where the mask logits are ~0; spatial: standardising nearly
+        # constant channels after ReLU and max-pooling kinks
+        well_conditioned=False,
     )
     for mode in ("channel", "spatial")
 ]

@@ -67,7 +67,8 @@ def test_two_replicas(worker_output):
     assert report["replicas"] == 2
     if BACKEND == "jax":
         # every variable is laid out over (replicated on) both devices
-        assert all(devices == [2] for devices in report["variable_devices"].values()), report["variable_devices"]
+        # (a weightless layer has no variable to place)
+        assert all(devices in ([2], []) for devices in report["variable_devices"].values()), report["variable_devices"]
     assert report["cases"] == [c.id for c in ALL_CASES if BACKEND not in c.skip_backends]
 
 

@@ -110,9 +110,9 @@ def test_jax_export_tpu_gpu_cpu(case, variant, rng):
     if variant == "train_step":
         loss, grads = exported.call(tv, ntv, x, ys)
         np.testing.assert_allclose(float(loss), float(loss_fn(tv, ntv, x, ys)), rtol=1e-5)
-        if case.well_conditioned:
+        if case.well_conditioned and not case.stochastic_training:
             _check_gradient(lambda w: loss_fn(w, ntv, x, ys), [np.asarray(w) for w in tv], grads, rng)
-        else:  # finite differences would straddle a kink: the gradients must be finite
+        else:  # a kink, or a surrogate (straight-through) gradient: the gradients must be finite
             assert all(np.all(np.isfinite(np.asarray(g))) for g in grads)
     else:
         got = exported.call(tv, ntv, x)
