@@ -5,7 +5,7 @@ from keras import ops
 
 from keras_attn.layers import _checks
 from keras_attn.layers.vision._base import VisionLayer
-from keras_attn.ops import upcast
+from keras_attn.ops import float_dtype, upcast
 
 MODES = ("mixed", "channel", "spatial")
 EPSILON = 1e-5
@@ -98,7 +98,14 @@ class ResidualAttention(VisionLayer):
         self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
         self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
 
-    def _conv(self, channels, size, name, activation="relu"):
+    @property
+    def _mask_dtype(self):
+        # The soft-mask branch (down/up-sampling convolutions with skip sums) runs in
+        # float32 under mixed precision: in float16 its activations overflow for
+        # inputs of magnitude 1e4. The trunk keeps the policy's compute dtype.
+        return "float32" if float_dtype(self.compute_dtype) != self.compute_dtype else self.dtype_policy
+
+    def _conv(self, channels, size, name, activation="relu", dtype=None):
         return keras.layers.Conv2D(
             channels,
             size,
@@ -107,7 +114,7 @@ class ResidualAttention(VisionLayer):
             kernel_initializer=keras.initializers.get(keras.initializers.serialize(self.kernel_initializer)),
             kernel_regularizer=self.kernel_regularizer,
             data_format=self.data_format,
-            dtype=self.dtype_policy,
+            dtype=self.dtype_policy if dtype is None else dtype,
             name=name,
         )
 
@@ -119,11 +126,15 @@ class ResidualAttention(VisionLayer):
                 self, "inputs", f"{self._layout} with H and W divisible by 2 ** depth = {step}", input_shape
             )
         self.trunk = [self._conv(channels, 3, f"trunk_{i}") for i in range(self.trunk_depth)]
-        self.down = [self._conv(channels, 3, f"mask_down_{i}") for i in range(self.depth)]
-        self.up = [self._conv(channels, 3, f"mask_up_{i}") for i in range(self.depth)]
-        self.mask_head = [self._conv(channels, 1, "mask_head_0"), self._conv(channels, 1, "mask_head_1", activation=None)]
-        self._pool = keras.layers.MaxPooling2D(2, data_format=self.data_format, dtype=self.dtype_policy, name="mask_pool")
-        self._upsample = keras.layers.UpSampling2D(2, data_format=self.data_format, dtype=self.dtype_policy, name="mask_upsample")
+        mdt = self._mask_dtype
+        self.down = [self._conv(channels, 3, f"mask_down_{i}", dtype=mdt) for i in range(self.depth)]
+        self.up = [self._conv(channels, 3, f"mask_up_{i}", dtype=mdt) for i in range(self.depth)]
+        self.mask_head = [
+            self._conv(channels, 1, "mask_head_0", dtype=mdt),
+            self._conv(channels, 1, "mask_head_1", activation=None, dtype=mdt),
+        ]
+        self._pool = keras.layers.MaxPooling2D(2, data_format=self.data_format, dtype=mdt, name="mask_pool")
+        self._upsample = keras.layers.UpSampling2D(2, data_format=self.data_format, dtype=mdt, name="mask_upsample")
         shape = tuple(input_shape)
         for conv in self.trunk:
             conv.build(shape)
@@ -157,7 +168,7 @@ class ResidualAttention(VisionLayer):
         trunk = x
         for conv in self.trunk:
             trunk = conv(trunk)
-        mask = mask_activation(upcast(self._mask_logits(x)), self.mode, self.channel_axis, self.spatial_axes)
+        mask = mask_activation(upcast(self._mask_logits(upcast(x))), self.mode, self.channel_axis, self.spatial_axes)
         output = ops.cast((1.0 + mask) * upcast(trunk), self.compute_dtype)
         return (output, mask) if return_attention_scores else output
 
