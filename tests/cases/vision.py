@@ -98,6 +98,9 @@ for fmt in FORMATS:
             cls=ResidualAttention,
             kwargs={"mode": "mixed", "data_format": fmt},
             input_shapes=_shape(4, 6, 3, fmt),
+            # ReLU and max-pooling kinks: with random initial weights a finite-difference
+            # step can straddle one (seen once on JAX), so generic FD checks are off
+            well_conditioned=False,
             bad_kwargs=[
                 ({"mode": "both"}, r"mode must be one of 'mixed', 'channel', 'spatial'; got 'both'"),
                 ({"depth": 0}, r"depth must be a positive integer; got 0"),
