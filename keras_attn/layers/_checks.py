@@ -31,12 +31,6 @@ def positive_int(name, value, allow_none=False):
     return int(value)
 
 
-def non_negative_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
-    return int(value)
-
-
 def fraction(name, value, low=0.0, high=1.0, high_inclusive=False):
     """Raises ``ValueError`` unless ``low <= value < high`` (or ``<= high``)."""
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool)

@@ -26,10 +26,6 @@ from keras_attn.ops._dtypes import upcast
 SCORE_FUNCTIONS = ("dot", "scaled_dot", "general", "cosine", "concat", "additive")
 
 
-def _static_len(x, axis):
-    return x.shape[axis]
-
-
 def dot_score(query, key):
     """``q . k`` for every query/key pair: ``(B, Tq, d), (B, Tk, d) -> (B, Tq, Tk)``."""
     query, key = upcast(query), upcast(key)
@@ -54,7 +50,7 @@ def general_score(query, key, kernel):
     query, as in many-to-one attention), ``q (k W)^T`` otherwise.
     """
     query, key, kernel = upcast(query), upcast(key), upcast(kernel)
-    tq, tk = _static_len(query, -2), _static_len(key, -2)
+    tq, tk = query.shape[-2], key.shape[-2]
     if tq is not None and tk is not None and tq < tk:
         return dot_score(ops.matmul(query, ops.transpose(kernel)), key)
     return dot_score(query, ops.matmul(key, kernel))
