@@ -28,6 +28,21 @@ def block(x):
     return x
 
 
+def compiled(fn):
+    """``fn`` XLA-compiled on TensorFlow and JAX (``tf.function(jit_compile=True)``,
+    ``jax.jit``); PyTorch runs it eagerly."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn, jit_compile=True)
+    if backend == "jax":
+        import jax
+
+        return jax.jit(fn)
+    return fn
+
+
 def measure(fn, warmup=2, repeats=7, min_time=0.0):
     """Runs ``fn`` ``warmup`` times untimed, then ``repeats`` timed runs.
 
@@ -41,6 +56,28 @@ def measure(fn, warmup=2, repeats=7, min_time=0.0):
         block(fn())
         samples.append(time.perf_counter() - start)
     return Timing(statistics.median(samples), max(samples) - min(samples), len(samples))
+
+
+def measure_interleaved(fns, warmup=2, repeats=7):
+    """Times several functions round by round: ``{name: fn}`` -> ``{name: Timing}``.
+
+    Each round runs every function once, in a rotating order, so a slow
+    stretch of a shared machine hits all of them alike and the ratios between
+    them hold better than with one ``measure`` after the other.
+    """
+    names = list(fns)
+    for _ in range(warmup):
+        for name in names:
+            block(fns[name]())
+    samples = {name: [] for name in names}
+    for r in range(repeats):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            start = time.perf_counter()
+            block(fns[name]())
+            samples[name].append(time.perf_counter() - start)
+    return {
+        name: Timing(statistics.median(s), max(s) - min(s), len(s)) for name, s in samples.items()
+    }
 
 
 @dataclasses.dataclass

@@ -5,6 +5,7 @@ XLA. Layers share these functions instead of re-implementing them.
 """
 
 from keras_attn.ops._dtypes import float_dtype, upcast
+from keras_attn.ops.attention import causal_mask, multi_head_attention
 from keras_attn.ops.sampling import affine_grid, grid_sample
 from keras_attn.ops.scores import (
     SCORE_FUNCTIONS,
@@ -22,6 +23,7 @@ __all__ = [
     "SCORE_FUNCTIONS",
     "additive_score",
     "affine_grid",
+    "causal_mask",
     "concat_score",
     "cosine_score",
     "dot_score",
@@ -30,6 +32,7 @@ __all__ = [
     "grid_sample",
     "last_valid_step",
     "masked_softmax",
+    "multi_head_attention",
     "scaled_dot_score",
     "upcast",
 ]

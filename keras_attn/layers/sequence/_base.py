@@ -15,6 +15,7 @@ from keras_attn.layers import _checks
 from keras_attn.ops import (
     SCORE_FUNCTIONS,
     additive_score,
+    causal_mask,
     concat_score,
     cosine_score,
     dot_score,
@@ -86,13 +87,6 @@ class ScoreWeights:
         if self.score == "concat":
             return concat_score(query, key, upcast(self.kernel), self.vector)
         return additive_score(query, key, self.query_kernel, self.key_kernel, self.vector)
-
-
-def causal_mask(tq, tk):
-    """``(1, Tq, Tk)`` boolean mask, ``True`` where key index <= query index."""
-    rows = ops.expand_dims(ops.arange(tq, dtype="int32"), 1)
-    cols = ops.expand_dims(ops.arange(tk, dtype="int32"), 0)
-    return ops.expand_dims(rows >= cols, 0)
 
 
 def combine_masks(*masks):

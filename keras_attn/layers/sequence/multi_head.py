@@ -8,7 +8,7 @@ from keras import ops
 
 from keras_attn.layers import _checks
 from keras_attn.layers.sequence._base import causal_mask, combine_masks, split_masks
-from keras_attn.ops import float_dtype, masked_softmax, upcast
+from keras_attn.ops import float_dtype, masked_softmax, multi_head_attention, upcast
 
 _LETTERS = "efghijklmnopqrstuvwxyz"
 
@@ -33,11 +33,12 @@ class MultiHeadAttention(keras.layers.Layer):
     ``(D, N, value_dim)``, ``(N, value_dim, out)`` and their biases) and
     ``get_weights()`` order are those of ``keras.layers.MultiHeadAttention``:
     ``layer.set_weights(keras_mha.get_weights())`` gives the same outputs.
-    The attention itself runs through ``keras.ops.dot_product_attention``
-    (``(B, T, heads, head_dim)`` layout), so backends with fused or flash
-    kernels use them; only ``return_attention_scores=True``, ``dropout > 0``
-    or ``value_dim != key_dim`` take the explicit path (einsum, softmax in
-    float32, dropout).
+    The attention itself runs through ``keras_attn.ops.multi_head_attention``
+    (``(B, T, heads, head_dim)`` layout): on TensorFlow and JAX it normalises
+    the softmax after the product with the values (one pass less over the
+    ``(T, S)`` weights), on PyTorch it uses the fused SDPA kernel; only
+    ``return_attention_scores=True`` and dropout while training take the
+    explicit path (einsum, softmax in float32, dropout).
 
     Differences from Keras's layer: inputs are ``(B, T, D)`` (no
     ``attention_axes``; no ``sliding_window`` or ``use_gate``); a query with no
@@ -276,9 +277,7 @@ class MultiHeadAttention(keras.layers.Layer):
         v = self._project(self._value_dense, value)  # (B, S, N, value_dim)
 
         scores = None
-        # The fused kernels need one head size for keys and values (JAX's
-        # reshapes fail otherwise), so value_dim != key_dim is explicit too.
-        if return_attention_scores or self._dropout > 0 or self._value_dim != self._key_dim:
+        if return_attention_scores or (training and self._dropout > 0):
             logits = ops.einsum("btnh,bsnh->bnts", q * self._inverse_sqrt_key_dim, k)
             scores = masked_softmax(logits, None if full_mask is None else ops.expand_dims(full_mask, 1))
             weights = scores
@@ -286,24 +285,18 @@ class MultiHeadAttention(keras.layers.Layer):
                 weights = keras.random.dropout(scores, self._dropout, seed=self.seed_generator)
             context = ops.einsum("bnts,bsnh->btnh", weights, v)
         else:
-            causal_only = use_causal_mask and explicit is None
-            # Half-precision Q, K, V under mixed precision, so fused/flash
-            # kernels run; the backends do the softmax in float32.
+            # Half-precision Q, K, V under mixed precision (fused/flash kernels
+            # need them); the softmax runs in float32.
             dtype = self.compute_dtype
-            context = ops.dot_product_attention(
+            context = multi_head_attention(
                 ops.cast(q, dtype),
                 ops.cast(k, dtype),
                 ops.cast(v, dtype),
-                mask=None if causal_only or full_mask is None else ops.expand_dims(full_mask, 1),
+                mask=None if explicit is None else ops.expand_dims(explicit, 1),
                 scale=self._inverse_sqrt_key_dim,
-                is_causal=causal_only,
+                is_causal=use_causal_mask,
                 flash_attention=self._flash_attention,
             )
-            if full_mask is not None and not causal_only:
-                # Rows with no valid key: zero context (the kernels average them).
-                valid = ops.any(ops.broadcast_to(full_mask, (ops.shape(q)[0], t, s)), axis=-1)
-                context = ops.where(valid[:, :, None, None], context, ops.zeros_like(context))
-            context = upcast(context)
         output = self._project(self._output_dense, context)
         output = ops.cast(output, self.compute_dtype)
         if return_attention_scores:

@@ -81,12 +81,27 @@ class ECA(GatingLayer):
     def call(self, inputs, return_attention_scores=False):
         x = upcast(inputs)
         z = ops.mean(x, axis=self.spatial_axes)  # (B, C)
-        y = ops.conv(ops.expand_dims(z, -1), upcast(self.kernel), strides=1, padding="same")  # (B, C, 1)
-        gate = ops.sigmoid(y[..., 0])
+        gate = ops.sigmoid(self._conv_channels(z))
         output = ops.cast(x * self._expand_gate(gate), self.compute_dtype)
         if return_attention_scores:
             return output, gate
         return output
+
+    def _conv_channels(self, z):
+        """The k-tap "same" cross-correlation along the channels of ``z`` (B, C).
+
+        Written as k shifted multiply-adds of the zero-padded ``z``, which XLA
+        fuses into one elementwise pass; a 1-channel ``ops.conv`` on a length-C
+        signal is a slow generic convolution on CPU.
+        """
+        k, channels = self.resolved_kernel_size, z.shape[-1]
+        half = (k - 1) // 2
+        padded = ops.pad(z, [[0, 0], [half, half]])
+        w = ops.reshape(upcast(self.kernel), (k,))
+        y = padded[:, :channels] * w[0]
+        for j in range(1, k):
+            y = y + padded[:, j : j + channels] * w[j]
+        return y
 
     def _gate_shape(self, input_shape):
         return self._channel_gate_shape(input_shape)

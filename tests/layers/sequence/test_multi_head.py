@@ -85,20 +85,29 @@ def test_equals_keras_with_keras_masks_in_a_model(rng):
     np.testing.assert_allclose(listed, got, atol=1e-5)
 
 
-def test_fused_path_is_used_unless_scores_are_returned(rng, monkeypatch):
-    calls = []
-    original = keras.ops.dot_product_attention
+def test_fast_path_is_used_unless_scores_are_returned(rng, monkeypatch):
+    from keras_attn.layers.sequence import multi_head
+
+    calls, kernel_calls = [], []
+    original, original_kernel = multi_head.multi_head_attention, keras.ops.dot_product_attention
 
     def spy(*args, **kwargs):
         calls.append(kwargs.get("is_causal"))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(keras.ops, "dot_product_attention", spy)
+    def kernel_spy(*args, **kwargs):
+        kernel_calls.append(kwargs.get("is_causal"))
+        return original_kernel(*args, **kwargs)
+
+    monkeypatch.setattr(multi_head, "multi_head_attention", spy)
+    monkeypatch.setattr(keras.ops, "dot_product_attention", kernel_spy)
     q = rng.standard_normal((2, 4, 6)).astype("float32")
     layer = MultiHeadAttention(2, 3)
     layer(q, q)
     layer(q, q, use_causal_mask=True)
     assert calls == [False, True]
+    # PyTorch runs its fused SDPA kernel (causal without a materialised mask); TF and JAX the late-normalised einsums.
+    assert kernel_calls == ([False, True] if keras.backend.backend() == "torch" else [])
     layer(q, q, return_attention_scores=True)
     assert len(calls) == 2
 

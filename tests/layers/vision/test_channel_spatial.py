@@ -131,6 +131,19 @@ def test_eca_matches_numpy(rng, fmt, kernel_size):
     np.testing.assert_allclose(to_numpy(gate), expected_gate, atol=1e-5)
 
 
+def test_eca_kernel_wider_than_channels(rng):
+    # k = 7 taps over C = 2 channels: most taps fall on the zero padding.
+    x = rng.standard_normal((3, 2, 2, 2)).astype("float32")
+    kernel = rng.standard_normal((7, 1, 1)).astype("float32")
+    layer = ECA(kernel_size=7)
+    layer(x)
+    layer.set_weights([kernel])
+    out, gate = layer(x, return_attention_scores=True)
+    expected, expected_gate = _np_eca(x.astype("float64"), kernel)
+    np.testing.assert_allclose(to_numpy(out), expected, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(gate), expected_gate, atol=1e-5)
+
+
 @pytest.mark.parametrize("channels, expected", [(64, 3), (256, 5), (2048, 7), (16, 3), (8, 3), (512, 5), (1024, 5)])
 def test_eca_adaptive_kernel_size(channels, expected):
     assert eca_kernel_size(channels) == expected
