@@ -1,0 +1,24 @@
+"""The timing harness: interleaved rounds and the ratio convention."""
+
+import time
+
+from benchmarks.harness import Row, Timing, measure_interleaved
+
+
+def test_measure_interleaved_runs_every_function_round_by_round():
+    calls = []
+    fns = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    times = measure_interleaved(fns, warmup=1, repeats=4)
+    assert set(times) == {"a", "b", "c"} and all(t.repeats == 4 for t in times.values())
+    assert calls[:3] == ["a", "b", "c"]  # warm-up
+    rounds = [calls[3 + 3 * r : 6 + 3 * r] for r in range(4)]
+    assert all(sorted(r) == ["a", "b", "c"] for r in rounds)
+    assert [r[0] for r in rounds] == ["a", "b", "c", "a"]  # the order rotates
+
+
+def test_slower_function_gets_the_larger_median_and_ratio_is_baseline_over_ours():
+    times = measure_interleaved({"fast": lambda: None, "slow": lambda: time.sleep(0.01)}, warmup=0, repeats=3)
+    assert times["slow"].median >= 0.01 > times["fast"].median
+    row = Row("w", ours=times["fast"], baseline=times["slow"], floor=1.0)
+    assert row.ratio > 1 and row.meets_floor
+    assert Row("w", Timing(2.0, 0, 1), Timing(1.0, 0, 1), floor=1.0).meets_floor is False
