@@ -1,4 +1,4 @@
-"""The examples in the docstrings of the vision functions (layers are covered by the contract suite) run."""
+"""The examples in the docstrings of the public functions (layers are covered by the contract suite) run."""
 
 import doctest
 import inspect
@@ -7,12 +7,16 @@ import pytest
 
 import keras_attn.layers.factory
 import keras_attn.layers.vision.eca
+import keras_attn.ops.attention
 import keras_attn.ops.sampling
+import keras_attn.ops.softmax
 
 
 @pytest.mark.parametrize(
     "obj",
     [
+        keras_attn.ops.attention.multi_head_attention,
+        keras_attn.ops.softmax.masked_softmax,
         keras_attn.ops.sampling.affine_grid,
         keras_attn.ops.sampling.grid_sample,
         keras_attn.layers.vision.eca.eca_kernel_size,
