@@ -28,7 +28,7 @@ def masked_softmax(scores, mask=None, axis=-1):
     >>> import keras, numpy as np
     >>> from keras_attn.ops import masked_softmax
     >>> w = masked_softmax(np.array([[1.0, 2.0, 3.0]]), np.array([[1, 1, 0]]))
-    >>> np.round(keras.ops.convert_to_numpy(w), 4).tolist()
+    >>> np.round(keras.ops.convert_to_numpy(w).astype("float64"), 4).tolist()
     [[0.2689, 0.7311, 0.0]]
     """
     scores = upcast(ops.convert_to_tensor(scores))
