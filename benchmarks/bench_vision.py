@@ -71,12 +71,16 @@ def _grid_sample_without_snap(images, grid):
     """Ours with the exact-identity snap switched off: shows what the snap costs (profile only)."""
     from keras_attn.ops import sampling
 
-    original = sampling._snap
-    sampling._snap = lambda pix, size, dtype: pix
+    def plain_floor_frac(pix, size, dtype):
+        start = ops.stop_gradient(ops.floor(pix))
+        return start, pix - start
+
+    original = sampling._floor_frac
+    sampling._floor_frac = plain_floor_frac
     try:
         return grid_sample(images, grid)
     finally:
-        sampling._snap = original
+        sampling._floor_frac = original
 
 
 def _sampler_tables(quick):

@@ -98,21 +98,23 @@ def _unnormalize(coord, size, align_corners):
     return (coord * float(size) + float(size - 1)) / 2.0
 
 
-def _snap(pix, size, dtype):
-    """Snaps coordinates within a few ulps of an integer onto it (value only).
+def _floor_frac(pix, size, dtype):
+    """``(floor(pix), pix - floor(pix))``, snapping coordinates within a few ulps of an integer onto it.
 
     Rounding in the normalise / un-normalise round trip leaves the identity
     transform's pixel coordinates off by an ulp (PyTorch's own sampler is off
-    there too, so its identity map is not exact). Snapping the *value* makes
-    the identity exact; the gradient with respect to the grid is untouched
-    (straight-through), and no coordinate moves by more than ``8 eps size``
-    pixels (about 1e-6 pixel for a 16-pixel float32 image).
+    there too, so its identity map is not exact). A coordinate within
+    ``tol = 8 eps size`` of an integer (about 1e-6 pixel for a 16-pixel
+    float32 image) gets that integer as its floor and an exact 0 fraction, so
+    the identity is exact. The snap changes values only: the fraction's
+    gradient with respect to ``pix`` stays 1 (straight-through) and the floor
+    has none.
     """
-    eps = float(np.finfo(dtype).eps)
-    tol = 8.0 * eps * max(size, 1)
-    nearest = ops.round(pix)
-    snapped = ops.where(ops.abs(pix - nearest) <= tol, nearest, pix)
-    return pix + ops.stop_gradient(snapped - pix)
+    tol = 8.0 * float(np.finfo(dtype).eps) * max(size, 1)
+    start = ops.stop_gradient(ops.floor(pix + tol))
+    frac = pix - start
+    snapped = ops.where(ops.abs(frac) <= tol, ops.zeros_like(frac), frac)
+    return start, frac + ops.stop_gradient(snapped - frac)
 
 
 def grid_sample(images, grid, align_corners=False, padding_mode="zeros"):
@@ -164,37 +166,41 @@ def grid_sample(images, grid, align_corners=False, padding_mode="zeros"):
     grid = ops.cast(upcast(grid), dtype)
 
     grid = ops.reshape(grid, (-1, out_h * out_w, 2))
-    x = _snap(_unnormalize(grid[..., 0], width, align_corners), width, dtype)
-    y = _snap(_unnormalize(grid[..., 1], height, align_corners), height, dtype)
+    x = _unnormalize(grid[..., 0], width, align_corners)
+    y = _unnormalize(grid[..., 1], height, align_corners)
     if padding_mode == "border":
         x = ops.clip(x, 0.0, float(width - 1))
         y = ops.clip(y, 0.0, float(height - 1))
+    x0, fx = _floor_frac(x, width, dtype)
+    y0, fy = _floor_frac(y, height, dtype)
 
-    x0 = ops.stop_gradient(ops.floor(x))
-    y0 = ops.stop_gradient(ops.floor(y))
-    x1 = x0 + 1.0
-    y1 = y0 + 1.0
-    # PyTorch's tap weights: nw, ne, sw, se.
-    taps = (
-        (x0, y0, (x1 - x) * (y1 - y)),
-        (x1, y0, (x - x0) * (y1 - y)),
-        (x0, y1, (x1 - x) * (y - y0)),
-        (x1, y1, (x - x0) * (y - y0)),
-    )
+    # Separable tap weights, PyTorch's: (1 - f) for the tap at floor, f for the
+    # next one; a tap outside the image weighs 0 ("zeros" padding).
+    def weights(start, frac, size):
+        zero = ops.zeros_like(frac)
+        first = ops.where((start >= 0.0) & (start <= float(size - 1)), 1.0 - frac, zero)
+        second = ops.where((start >= -1.0) & (start <= float(size - 2)), frac, zero)
+        return first, second
+
+    def clipped(start, size):
+        return (
+            ops.cast(ops.clip(start, 0.0, float(size - 1)), "int32"),
+            ops.cast(ops.clip(start + 1.0, 0.0, float(size - 1)), "int32"),
+        )
+
+    wx, wy = weights(x0, fx, width), weights(y0, fy, height)
+    cols = clipped(x0, width)
     # Each tap is a row gather (``take``) on the image flattened to (B*H*W, C), with
     # indices offset by b*H*W: static sizes, and XLA's fastest gather form here.
     batch = ops.shape(images)[0]
     flat = ops.reshape(images, (-1, channels))
     offsets = ops.reshape(ops.arange(batch, dtype="int32") * (height * width), (-1, 1))
+    rows = tuple(offsets + r * width for r in clipped(y0, height))
     out = None
-    for xt, yt, weight in taps:
-        inside = (xt >= 0.0) & (xt <= float(width - 1)) & (yt >= 0.0) & (yt <= float(height - 1))
-        xi = ops.cast(ops.clip(xt, 0.0, float(width - 1)), "int32")
-        yi = ops.cast(ops.clip(yt, 0.0, float(height - 1)), "int32")
-        index = ops.reshape(yi * width + xi + offsets, (-1,))  # (B*N,)
-        values = ops.reshape(ops.take(flat, index, axis=0), (-1, out_h * out_w, channels))
-        weight = ops.where(inside, weight, ops.zeros_like(weight))
-        term = values * ops.expand_dims(weight, -1)
-        out = term if out is None else out + term
+    for row, weight_y in zip(rows, wy):  # nw, ne, sw, se
+        for col, weight_x in zip(cols, wx):
+            values = ops.reshape(ops.take(flat, ops.reshape(row + col, (-1,)), axis=0), (-1, out_h * out_w, channels))
+            term = values * ops.expand_dims(weight_y * weight_x, -1)
+            out = term if out is None else out + term
     out = ops.reshape(out, (-1, out_h, out_w, channels))
     return ops.cast(out, out_dtype) if "float" in out_dtype else out
