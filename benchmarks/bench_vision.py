@@ -13,7 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from benchmarks.harness import Row, Table, compiled, measure, measure_interleaved
+from benchmarks.harness import Grid, Row, Table, compiled, measure_interleaved
 from keras_attn.layers import get
 from keras_attn.ops import affine_grid, grid_sample
 
@@ -198,8 +198,30 @@ def _overhead_table(quick):
     )
 
 
+def _gate_profile(quick):
+    """SE and ECA alone on the block's feature map: the whole layer, and its gate without the final multiply."""
+    shape = (16, 16, 32) if quick else (56, 56, 64)
+    batch = 8
+    x = np.random.default_rng(0).standard_normal((batch,) + shape).astype("float32")
+    fns = {}
+    for name, kwargs in BLOCK_ATTENTIONS[:2]:
+        layer = get(name, **kwargs)
+        layer(x)
+        whole = compiled(lambda v, layer=layer: layer(v))
+        gate = compiled(lambda v, layer=layer: layer(v, return_attention_scores=True)[1])
+        fns[f"{name} layer"] = lambda f=whole: f(x)
+        fns[f"{name} gate only (pool, MLP or conv, sigmoid)"] = lambda f=gate: f(x)
+    times = measure_interleaved(fns, repeats=5 if quick else 31)
+    return Grid(
+        f"Profile: SE and ECA alone on {batch}x{'x'.join(map(str, shape))} (forward, XLA)",
+        ["part", "time"],
+        [[name, str(t)] for name, t in times.items()],
+        notes=["The gate is the part where SE and ECA differ; the layer minus its gate is the scaling pass they share."],
+    )
+
+
 def run(quick=False):
-    return _sampler_tables(quick) + [_overhead_table(quick)]
+    return _sampler_tables(quick) + [_overhead_table(quick), _gate_profile(quick)]
 
 
 if __name__ == "__main__":
