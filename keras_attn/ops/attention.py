@@ -3,7 +3,8 @@
 import keras
 from keras import ops
 
-from keras_attn.ops._dtypes import float_dtype, upcast
+from keras_attn.ops._dtypes import upcast
+from keras_attn.ops.softmax import fill_masked
 
 
 def multi_head_attention(query, key, value, mask=None, scale=None, is_causal=False, flash_attention=None):
@@ -70,8 +71,7 @@ def multi_head_attention(query, key, value, mask=None, scale=None, is_causal=Fal
         mask = causal_mask(steps, source) if mask is None else ops.logical_and(mask, causal_mask(steps, source))
     logits = upcast(ops.einsum("btnh,bsnh->bnts", query * ops.cast(scale, query.dtype), key))
     if mask is not None:
-        low = -1e300 if float_dtype(logits.dtype) == "float64" else -1e9
-        logits = ops.where(mask, logits, ops.full_like(logits, low))
+        logits = fill_masked(logits, mask)
     # The max only keeps exp() in range; the result does not depend on it.
     weights = ops.exp(logits - ops.stop_gradient(ops.max(logits, axis=-1, keepdims=True)))
     if mask is not None:
@@ -80,7 +80,6 @@ def multi_head_attention(query, key, value, mask=None, scale=None, is_causal=Fal
     context = upcast(ops.einsum("bnts,bsnh->btnh", ops.cast(weights, value.dtype), value))
     total = ops.where(total > 0, total, ops.ones_like(total))
     return context / ops.expand_dims(total, -1)
-
 
 
 def causal_mask(tq, tk):

@@ -36,8 +36,17 @@ def masked_softmax(scores, mask=None, axis=-1):
         return ops.softmax(scores, axis=axis)
     mask = ops.cast(mask, "bool")
     mask = ops.broadcast_to(mask, ops.shape(scores))
-    # Masked positions get the smallest finite value, so a row with at least one
-    # unmasked position ignores them exactly; a fully masked row is zeroed below.
-    neg = ops.full_like(scores, -1e300 if keras.backend.standardize_dtype(scores.dtype) == "float64" else -1e9)
-    weights = ops.softmax(ops.where(mask, scores, neg), axis=axis)
+    # A row with at least one unmasked position ignores the masked ones exactly;
+    # a fully masked row is zeroed below.
+    weights = ops.softmax(fill_masked(scores, mask), axis=axis)
     return ops.where(mask, weights, ops.zeros_like(weights))
+
+
+def fill_masked(scores, mask):
+    """``scores`` with masked-out (``False``) positions set to a very negative finite value.
+
+    exp() of it underflows to 0 next to any unmasked score; finite, so a fully
+    masked row never produces NaN (callers zero such rows themselves).
+    """
+    low = -1e300 if keras.backend.standardize_dtype(scores.dtype) == "float64" else -1e9
+    return ops.where(mask, scores, ops.full_like(scores, low))

@@ -263,14 +263,12 @@ class MultiHeadAttention(keras.layers.Layer):
             key = value
             key_mask = None
         self._check_call_shapes(query, value, key, query_mask, value_mask, key_mask)
-        t, s = ops.shape(query)[1], ops.shape(value)[1]
         explicit = combine_masks(
             None if query_mask is None else ops.expand_dims(query_mask, -1),
             None if value_mask is None else ops.expand_dims(value_mask, -2),
             None if key_mask is None else ops.expand_dims(key_mask, -2),
             attention_mask,
         )
-        full_mask = combine_masks(explicit, causal_mask(t, s) if use_causal_mask else None)
 
         q = self._project(self._query_dense, query)  # (B, T, N, key_dim)
         k = self._project(self._key_dense, key)  # (B, S, N, key_dim)
@@ -278,6 +276,8 @@ class MultiHeadAttention(keras.layers.Layer):
 
         scores = None
         if return_attention_scores or (training and self._dropout > 0):
+            causal = causal_mask(ops.shape(query)[1], ops.shape(value)[1]) if use_causal_mask else None
+            full_mask = combine_masks(explicit, causal)
             logits = ops.einsum("btnh,bsnh->bnts", q * self._inverse_sqrt_key_dim, k)
             scores = masked_softmax(logits, None if full_mask is None else ops.expand_dims(full_mask, 1))
             weights = scores
