@@ -18,6 +18,7 @@ import numpy as np
 from benchmarks.harness import Grid, Row, Table, format_seconds, measure_interleaved
 from keras_attn.datasets import dates
 from keras_attn.models import seq2seq_att
+from keras_attn.ops import bidirectional_lstm
 
 TX, TY, N_A, N_S = 30, 10, 32, 64
 
@@ -84,6 +85,17 @@ def inference_times(examples=10000, batch_size=100, repeats=3):
     return times["fused"], times["faithful"]
 
 
+class _OpsEncoder(keras.layers.Layer):
+    """The same Bi-LSTM as ``encoder`` computed by ``keras_attn.ops.bidirectional_lstm`` (profile only)."""
+
+    def build(self, input_shape):
+        shapes = ((input_shape[-1], 4 * N_A), (N_A, 4 * N_A), (4 * N_A,))
+        self.w = [self.add_weight(shape=shape, initializer="glorot_uniform") for _ in range(2) for shape in shapes]
+
+    def call(self, x):
+        return bidirectional_lstm(x, self.w[:3], self.w[3:])
+
+
 def _part(inputs, outputs, jit):
     """A sub-model trained alone (MSE to zeros, Adam): the cost of one part of the date model."""
     model = keras.Model(inputs, outputs)
@@ -98,7 +110,10 @@ def profile(batch_size=100, repeats=15):
     models share (the same Keras layer, 30 steps each way); ``decoder`` the
     fused ``AttentionDecoder`` on fixed encoder states; ``encoder x4`` the
     encoder on a four times larger batch, which shows whether its time is
-    per-op overhead (about 1x) or arithmetic (about 4x).
+    per-op overhead (about 1x) or arithmetic (about 4x); the last row the same
+    Bi-LSTM computed by ``keras_attn.ops.bidirectional_lstm`` (one loop for
+    both directions, hand-written backward pass), which the fused model does
+    not use yet.
     """
     from keras_attn.models import AttentionDecoder
 
@@ -114,6 +129,8 @@ def profile(batch_size=100, repeats=15):
         return _part(X, keras.layers.Bidirectional(keras.layers.LSTM(N_A, return_sequences=True))(X), jit)
 
     enc, enc4 = encoder(), encoder()
+    X = keras.Input((TX, input_dim))
+    enc_ops = _part(X, _OpsEncoder()(X), jit)
     a_in, s0, c0 = keras.Input((TX, 2 * N_A)), keras.Input((N_S,)), keras.Input((N_S,))
     dec = _part([a_in, s0, c0], AttentionDecoder(N_S, TY, output_dim)([a_in, s0, c0]), jit)
     a = np.random.default_rng(0).standard_normal((batch_size, TX, 2 * N_A)).astype("float32")
@@ -123,6 +140,9 @@ def profile(batch_size=100, repeats=15):
         "encoder (Bi-LSTM, shared)": lambda: enc.train_on_batch(x, np.zeros((batch_size, TX, 2 * N_A), "float32")),
         "fused decoder": lambda: dec.train_on_batch([a, s, s], y),
         "encoder, batch x4": lambda: enc4.train_on_batch(Xoh, np.zeros((4 * batch_size, TX, 2 * N_A), "float32")),
+        "encoder, hand-written backward (ops.bidirectional_lstm)": lambda: enc_ops.train_on_batch(
+            x, np.zeros((batch_size, TX, 2 * N_A), "float32")
+        ),
     }
     return measure_interleaved(fns, warmup=2, repeats=repeats)
 
@@ -143,6 +163,10 @@ def _profile_grid(timings, batch_size):
             f"that cost nothing, fused training could be at most {ceiling:.1f}x faster than faithful training "
             f"({format_seconds(t['faithful model'])} / {format_seconds(t['encoder (Bi-LSTM, shared)'])}) "
             "on this machine, unless the encoder itself gets faster.",
+            f"The same encoder computed by keras_attn.ops.bidirectional_lstm (hand-written backward pass) takes "
+            f"{format_seconds(t['encoder, hand-written backward (ops.bidirectional_lstm)'])}: "
+            f"{t['encoder (Bi-LSTM, shared)'] / t['encoder, hand-written backward (ops.bidirectional_lstm)']:.2f}x "
+            "the Keras layer's speed; the fused model does not use it yet.",
         ],
     )
 

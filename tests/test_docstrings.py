@@ -8,6 +8,7 @@ import pytest
 import keras_attn.layers.factory
 import keras_attn.layers.vision.eca
 import keras_attn.ops.attention
+import keras_attn.ops.recurrent
 import keras_attn.ops.sampling
 import keras_attn.ops.softmax
 
@@ -16,6 +17,7 @@ import keras_attn.ops.softmax
     "obj",
     [
         keras_attn.ops.attention.multi_head_attention,
+        keras_attn.ops.recurrent.bidirectional_lstm,
         keras_attn.ops.softmax.masked_softmax,
         keras_attn.ops.sampling.affine_grid,
         keras_attn.ops.sampling.grid_sample,

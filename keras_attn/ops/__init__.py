@@ -6,6 +6,7 @@ XLA. Layers share these functions instead of re-implementing them.
 
 from keras_attn.ops._dtypes import float_dtype, upcast
 from keras_attn.ops.attention import causal_mask, multi_head_attention
+from keras_attn.ops.recurrent import bidirectional_lstm
 from keras_attn.ops.sampling import affine_grid, grid_sample
 from keras_attn.ops.scores import (
     SCORE_FUNCTIONS,
@@ -23,6 +24,7 @@ __all__ = [
     "SCORE_FUNCTIONS",
     "additive_score",
     "affine_grid",
+    "bidirectional_lstm",
     "causal_mask",
     "concat_score",
     "cosine_score",
