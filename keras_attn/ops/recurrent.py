@@ -36,13 +36,15 @@ def _gates(xz_t, h, recurrent, scale, shift):
     return tg, ops.split(tg * scale + shift, 4, axis=-1)
 
 
-def _forward(xz, recurrent):
+def _forward(xz, recurrent, keep=None):
     """The recurrence on precomputed input projections.
 
     ``xz`` ``(T, D, B, 4H)`` (time-major, ``D`` directions stacked),
-    ``recurrent`` ``(D, H, 4H)``. Returns ``h_t`` and ``c_t``, each
-    ``(T, D, B, H)``: all the backward pass needs (the gates are recomputed
-    there, which is cheaper than storing them).
+    ``recurrent`` ``(D, H, 4H)``, ``keep`` an optional boolean ``(T, D, B, 1)``
+    (``False``: a masked step, which carries the state through unchanged).
+    Returns the carried states ``h_t`` and ``c_t``, each ``(T, D, B, H)``: all
+    the backward pass needs (the gates are recomputed there, which is cheaper
+    than storing them).
     """
     steps, units = xz.shape[0], recurrent.shape[1]
     scale, shift = _gate_constants(units, xz.dtype)
@@ -52,20 +54,27 @@ def _forward(xz, recurrent):
     def body(t, carry):
         h, c, hs, cs = carry
         _, (i, f, g, o) = _gates(_step(xz, t), h, recurrent, scale, shift)
-        c = f * c + i * g
-        h = o * ops.tanh(c)
-        return h, c, _put(hs, t, h), _put(cs, t, c)
+        c_new = f * c + i * g
+        h_new = o * ops.tanh(c_new)
+        if keep is not None:
+            keep_t = _step(keep, t)
+            c_new = ops.where(keep_t, c_new, c)
+            h_new = ops.where(keep_t, h_new, h)
+        return h_new, c_new, _put(hs, t, h_new), _put(cs, t, c_new)
 
     _, _, hs, cs = ops.fori_loop(0, steps, body, (state, state, buffer, buffer))
     return hs, cs
 
 
-def _backward(d_hs, xz, recurrent, hs, cs):
+def _backward(d_hs, xz, recurrent, hs, cs, keep=None):
     """Backpropagation through time; returns ``dL/dz_t`` ``(T, D, B, 4H)``.
 
-    Only the product with the recurrent kernel stays inside the loop; the
-    weight gradients are single large matrix products over all steps
-    afterwards.
+    ``d_hs`` is the gradient reaching each carried ``h_t`` from the outputs.
+    At a masked step (``keep`` ``False``) the state was carried through, so
+    the gradients of ``h`` and ``c`` pass to the previous step unchanged and
+    ``dz`` is zero. Only the product with the recurrent kernel stays inside
+    the loop; the weight gradients are single large matrix products over all
+    steps afterwards.
     """
     steps, units = d_hs.shape[0], recurrent.shape[1]
     scale, shift = _gate_constants(units, xz.dtype)
@@ -83,9 +92,16 @@ def _backward(d_hs, xz, recurrent, hs, cs):
         tg, (i, f, g, o) = _gates(_step(xz, t), h_prev, recurrent, scale, shift)
         tanh_c = ops.tanh(f * c_prev + i * g)
         dh = _step(d_hs, t) + dh
+        if keep is not None:
+            keep_t = _step(keep, t)
+            carried_h, carried_c = ops.where(keep_t, 0, dh), ops.where(keep_t, 0, dc)
+            dh, dc = ops.where(keep_t, dh, 0), ops.where(keep_t, dc, 0)
         dc = dc + dh * o * (1 - tanh_c * tanh_c)
         dz = ops.concatenate([dc * g, dc * c_prev, dc * i, dh * tanh_c], axis=-1) * slope * (1 - tg * tg)
-        return ops.matmul(dz, recurrent_t), dc * f, _put(dzs, t, dz)
+        dh_prev, dc_prev = ops.matmul(dz, recurrent_t), dc * f
+        if keep is not None:
+            dh_prev, dc_prev = dh_prev + carried_h, dc_prev + carried_c
+        return dh_prev, dc_prev, _put(dzs, t, dz)
 
     _, _, dzs = ops.fori_loop(0, steps, body, (state, state, ops.zeros_like(xz)))
     return dzs
@@ -106,7 +122,7 @@ def _check_weights(name, weights, input_dim):
     return units
 
 
-def bidirectional_lstm(x, forward_weights, backward_weights):
+def bidirectional_lstm(x, forward_weights, backward_weights, mask=None):
     """A bidirectional LSTM over a whole sequence, with a hand-written gradient.
 
     Computes exactly ``keras.layers.Bidirectional(keras.layers.LSTM(H,
@@ -116,6 +132,10 @@ def bidirectional_lstm(x, forward_weights, backward_weights):
     ``(kernel (D, 4H), recurrent_kernel (H, 4H), bias (4H,))`` with the gates
     in Keras's order (i, f, c, o), i.e. what ``layer.forward_layer.weights``
     and ``layer.backward_layer.weights`` hold.
+
+    A mask has Keras's meaning: at a masked step each direction carries its
+    state through unchanged, and the output there is zero (what
+    ``Bidirectional`` returns with ``return_sequences=True``).
 
     Differences from the Keras layer are in how it is computed, not what:
 
@@ -128,12 +148,11 @@ def bidirectional_lstm(x, forward_weights, backward_weights):
       kernel; the kernel, recurrent-kernel and bias gradients are each one
       large matrix product over all steps after the loop.
 
-    There is no mask argument: every step of every sequence is read.
-
     Args:
         x: float tensor ``(B, T, D)``.
         forward_weights: the forward LSTM's ``(kernel, recurrent_kernel, bias)``.
         backward_weights: the backward LSTM's ``(kernel, recurrent_kernel, bias)``.
+        mask: optional boolean (or 0/1) ``(B, T)``; ``False`` marks padding.
 
     Returns:
         ``(B, T, 2H)``: the forward states, then the backward states (aligned
@@ -146,7 +165,7 @@ def bidirectional_lstm(x, forward_weights, backward_weights):
     >>> from keras_attn.ops import bidirectional_lstm
     >>> x = np.random.rand(2, 5, 3).astype("float32")
     >>> w = (np.zeros((3, 16), "float32"), np.zeros((4, 16), "float32"), np.zeros(16, "float32"))
-    >>> tuple(bidirectional_lstm(x, w, w).shape)
+    >>> tuple(bidirectional_lstm(x, w, w, mask=[[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]]).shape)
     (2, 5, 8)
     """
     x = upcast(ops.convert_to_tensor(x))
@@ -158,38 +177,61 @@ def bidirectional_lstm(x, forward_weights, backward_weights):
     if _check_weights("backward_weights", backward_weights, x.shape[-1]) != units:
         raise ValueError("`forward_weights` and `backward_weights` must have the same number of units.")
     weights = [ops.cast(w, x.dtype) for w in (*forward_weights, *backward_weights)]
+    masked = mask is not None
+    if masked:
+        mask = ops.convert_to_tensor(mask)
+        shape = tuple(mask.shape)
+        if len(shape) != 2 or any(m is not None and e is not None and m != e for m, e in zip(shape, x.shape[:2])):
+            raise ValueError(f"`mask` must have shape (batch, steps) = {tuple(x.shape[:2])}; received {shape}.")
+        weights.append(ops.cast(mask, x.dtype))  # an input of `run` with a zero gradient
+    steps, features = x.shape[1], x.shape[2]
+
+    def by_direction(natural):
+        """``(T, B, 2F)`` in input time -> ``(T, 2, B, F)`` in each direction's own time."""
+        half = natural.shape[-1] // 2
+        return ops.stack([natural[..., :half], ops.flip(natural[..., half:], 0)], 1)
+
+    def to_input_time(stacked):
+        """The inverse of ``by_direction``."""
+        return ops.concatenate([stacked[:, 0], ops.flip(stacked[:, 1], 0)], -1)
 
     @ops.custom_gradient
-    def run(x, kernel_f, recurrent_f, bias_f, kernel_b, recurrent_b, bias_b):
-        kernel = ops.stack([kernel_f, kernel_b], 0)  # (2, D, 4H)
+    def run(x, kernel_f, recurrent_f, bias_f, kernel_b, recurrent_b, bias_b, *mask):
+        kernel = ops.concatenate([kernel_f, kernel_b], -1)  # (D, 8H): both directions, one product
+        bias = ops.concatenate([bias_f, bias_b], -1)
         recurrent = ops.stack([recurrent_f, recurrent_b], 0)  # (2, H, 4H)
-        bias = ops.stack([bias_f, bias_b], 0)
-        x_t = ops.transpose(x, (1, 0, 2))  # (T, B, D)
-        xs = ops.stack([x_t, ops.flip(x_t, 0)], 1)  # (T, 2, B, D): the backward direction reads reversed time
-        xz = ops.einsum("tdbi,dig->tdbg", xs, kernel) + bias[None, :, None, :]
-        hs, cs = _forward(xz, recurrent)
-        outputs = ops.transpose(ops.concatenate([hs[:, 0], ops.flip(hs[:, 1], 0)], -1), (1, 0, 2))
+        x_flat = ops.reshape(ops.transpose(x, (1, 0, 2)), (-1, features))  # (T*B, D), time-major
+        xz = by_direction(ops.reshape(ops.matmul(x_flat, kernel) + bias, (steps, -1, 8 * units)))
+        keep = None
+        if masked:
+            keep = by_direction(ops.repeat(ops.expand_dims(ops.transpose(mask[0]), -1), 2, -1)) > 0  # (T, 2, B, 1)
+        hs, cs = _forward(xz, recurrent, keep)
+        out = hs if keep is None else ops.where(keep, hs, 0)
+        outputs = ops.transpose(to_input_time(out), (1, 0, 2))
 
         def grad(*args, upstream=None):
             if upstream is None:
                 (upstream,) = args
-            d_out = ops.transpose(upstream, (1, 0, 2))
-            d_hs = ops.stack([d_out[..., :units], ops.flip(d_out[..., units:], 0)], 1)
-            dzs = _backward(d_hs, xz, recurrent, hs, cs)
+            d_hs = by_direction(ops.transpose(upstream, (1, 0, 2)))
+            if keep is not None:
+                d_hs = ops.where(keep, d_hs, 0)
+            dzs = _backward(d_hs, xz, recurrent, hs, cs, keep)
             h_prev = ops.concatenate([ops.zeros_like(hs[:1]), hs[:-1]], 0)
             d_recurrent = ops.einsum("tdbh,tdbg->dhg", h_prev, dzs)
-            d_kernel = ops.einsum("tdbi,tdbg->dig", xs, dzs)
-            d_bias = ops.sum(dzs, axis=(0, 2))
-            d_xs = ops.einsum("tdbg,dig->tdbi", dzs, kernel)
-            d_x = ops.transpose(d_xs[:, 0] + ops.flip(d_xs[:, 1], 0), (1, 0, 2))
+            dz_flat = ops.reshape(to_input_time(dzs), (-1, 8 * units))  # (T*B, 8H), input time
+            d_kernel = ops.matmul(ops.transpose(x_flat), dz_flat)
+            d_bias = ops.sum(dz_flat, axis=0)
+            d_x = ops.transpose(ops.reshape(ops.matmul(dz_flat, ops.transpose(kernel)), (steps, -1, features)), (1, 0, 2))
+            four = 4 * units
             return (
                 d_x,
-                d_kernel[0],
+                d_kernel[:, :four],
                 d_recurrent[0],
-                d_bias[0],
-                d_kernel[1],
+                d_bias[:four],
+                d_kernel[:, four:],
                 d_recurrent[1],
-                d_bias[1],
+                d_bias[four:],
+                *[ops.zeros_like(m) for m in mask],
             )
 
         return outputs, grad

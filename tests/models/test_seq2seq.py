@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_attn.models import AttentionDecoder, seq2seq_att
+from keras_attn.models import AttentionDecoder, BiLSTMEncoder, seq2seq_att
 from tests._helpers import gradient, numeric_gradient, to_numpy
 
 
@@ -154,6 +154,53 @@ def test_one_training_step_moves_fused_and_faithful_alike(rng):
     for w0, wa, wb in zip(start, faithful.get_weights(), fused.get_weights()):
         assert not np.allclose(w0, wa)
         np.testing.assert_allclose(wb, wa, atol=1e-5)
+
+
+def _masked_encoder_decoder(encoder):
+    """``Masking -> encoder -> AttentionDecoder``: the mask must travel through the encoder."""
+    x, s0, c0 = keras.Input((7, 5)), keras.Input((4,)), keras.Input((4,))
+    a = encoder(keras.layers.Masking(0.0)(x))
+    return keras.Model([x, s0, c0], AttentionDecoder(4, 3, 6, attention_units=2)([a, s0, c0]))
+
+
+def test_bilstm_encoder_equals_keras_bidirectional_lstm_with_masks(rng):
+    ours = _masked_encoder_decoder(BiLSTMEncoder(3))
+    keras_encoder = keras.layers.Bidirectional(keras.layers.LSTM(3, return_sequences=True))
+    reference = _masked_encoder_decoder(keras_encoder)
+    _random_weights(reference, rng)
+    ours.set_weights(reference.get_weights())
+    x = rng.standard_normal((4, 7, 5)).astype("float32")
+    x[0, 4:] = 0.0  # right padding
+    x[1, :2] = 0.0  # left padding
+    x[2, 3] = 0.0  # a hole
+    s0, c0 = (rng.standard_normal((4, 4)).astype("float32") for _ in range(2))
+    want = to_numpy(reference([x, s0, c0]))
+    np.testing.assert_allclose(to_numpy(ours([x, s0, c0])), want, atol=1e-5)
+    # Without the mask the padding would be read: the check above is not vacuous.
+    unmasked = keras_encoder(keras.ops.convert_to_tensor(x))
+    assert np.abs(to_numpy(reference.layers[-1]([unmasked, s0, c0])) - want).max() > 1e-4
+    # One SGD step from the same weights moves both alike (gradients through the masked encoder).
+    y = np.eye(6, dtype="float32")[rng.integers(0, 6, (4, 3))]
+    for model in (ours, reference):
+        model.compile(keras.optimizers.SGD(0.5), "categorical_crossentropy")
+        model.fit([x, s0, c0], y, batch_size=4, epochs=1, verbose=0)
+    for a, b in zip(ours.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_bilstm_encoder_initialises_like_keras_lstm():
+    encoder = BiLSTMEncoder(8)
+    encoder.build((None, 5, 6))
+    names = [w.path.split("/")[-1] for w in encoder.weights]
+    assert names == [f"{d}_{w}" for d in ("forward", "backward") for w in ("kernel", "recurrent_kernel", "bias")]
+    for kernel, recurrent, bias in (encoder.forward_weights, encoder.backward_weights):
+        kernel, recurrent, bias = to_numpy(kernel), to_numpy(recurrent), to_numpy(bias)
+        assert np.abs(kernel).max() <= np.sqrt(6 / (6 + 32)) and kernel.std() > 0.1  # glorot_uniform
+        np.testing.assert_allclose(recurrent @ recurrent.T, np.eye(8), atol=1e-5)  # orthogonal rows
+        np.testing.assert_array_equal(bias, np.repeat([0.0, 1.0, 0.0, 0.0], 8))  # unit_forget_bias
+    plain = BiLSTMEncoder(8, unit_forget_bias=False, bias_initializer="ones")
+    plain.build((None, 5, 6))
+    np.testing.assert_array_equal(to_numpy(plain.forward_weights[2]), np.ones(32))
 
 
 @pytest.mark.parametrize("arg", ["Tx", "Ty", "n_a", "n_s", "input_dim", "output_dim"])
