@@ -34,6 +34,7 @@ WORKLOADS = {
     "SpatialTransformer": ("keras_attn", {}, IMG, 16),
     "ResidualAttention": ("keras_attn", {}, IMG, 16),
     "AttentionDecoder": ("keras_attn.models", {"units": 64, "steps": 10, "output_dim": 11}, [(30, 64), (64,), (64,)], 32),
+    "BiLSTMEncoder": ("keras_attn.models", {"units": 32}, (30, 37), 32),
 }
 
 # Built-in layers timed the same way, as references for the reasons below (not ours).
