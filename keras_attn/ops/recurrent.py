@@ -204,7 +204,8 @@ def bidirectional_lstm(x, forward_weights, backward_weights, mask=None):
         xz = by_direction(ops.reshape(ops.matmul(x_flat, kernel) + bias, (steps, -1, 8 * units)))
         keep = None
         if masked:
-            keep = by_direction(ops.repeat(ops.expand_dims(ops.transpose(mask[0]), -1), 2, -1)) > 0  # (T, 2, B, 1)
+            keep = ops.expand_dims(ops.transpose(mask[0]), -1) > 0  # (T, B, 1), input time
+            keep = ops.stack([keep, ops.flip(keep, 0)], 1)  # (T, 2, B, 1), each direction's own time
         hs, cs = _forward(xz, recurrent, keep)
         out = hs if keep is None else ops.where(keep, hs, 0)
         outputs = ops.transpose(to_input_time(out), (1, 0, 2))
