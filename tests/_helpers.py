@@ -41,6 +41,23 @@ class FiniteDifferences:
         self.atol = 1e-6 if self.exact else 1e-3
 
 
+def numpy_init(model, seed):
+    """Sets every weight of ``model`` from numpy's generator: the same initial
+    weights on every backend (Keras's initializers draw from each backend's own
+    random streams). Biases zero, other weights Glorot-uniform (a vector of
+    ``n`` as an ``(n, 1)`` matrix)."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for v in model.weights:
+        shape = tuple(v.shape)
+        if v.path.rsplit("/", 1)[-1] == "bias":
+            weights.append(np.zeros(shape, "float32"))
+        else:
+            limit = np.sqrt(6.0 / (shape[0] + (shape[-1] if len(shape) > 1 else 1)))
+            weights.append(rng.uniform(-limit, limit, shape).astype("float32"))
+    model.set_weights(weights)
+
+
 def to_numpy(x):
     return keras.ops.convert_to_numpy(x)
 
