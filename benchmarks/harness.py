@@ -55,7 +55,7 @@ def measure(fn, warmup=2, repeats=7, min_time=0.0):
         start = time.perf_counter()
         block(fn())
         samples.append(time.perf_counter() - start)
-    return Timing(statistics.median(samples), max(samples) - min(samples), len(samples))
+    return Timing.of(samples)
 
 
 def measure_interleaved(fns, warmup=2, repeats=7):
@@ -75,9 +75,7 @@ def measure_interleaved(fns, warmup=2, repeats=7):
             start = time.perf_counter()
             block(fns[name]())
             samples[name].append(time.perf_counter() - start)
-    return {
-        name: Timing(statistics.median(s), max(s) - min(s), len(s)) for name, s in samples.items()
-    }
+    return {name: Timing.of(s) for name, s in samples.items()}
 
 
 @dataclasses.dataclass
@@ -85,9 +83,31 @@ class Timing:
     median: float
     spread: float
     repeats: int
+    samples: tuple = ()  # the timed runs in order (round by round for ``measure_interleaved``)
+
+    @classmethod
+    def of(cls, samples):
+        return cls(statistics.median(samples), max(samples) - min(samples), len(samples), tuple(samples))
+
+    @property
+    def best(self):
+        """The fastest run: the least disturbed by other work on a shared machine."""
+        return min(self.samples) if self.samples else self.median
 
     def __str__(self):
         return f"{_fmt_seconds(self.median)} ± {_fmt_seconds(self.spread / 2)}"
+
+
+def round_ratios(ours, baseline):
+    """``baseline / ours`` of each round of a ``measure_interleaved`` run, sorted.
+
+    Both ran in the same round, so a slow stretch of a shared machine that
+    hits one run of a round often hits the other too; the spread of these
+    ratios shows how far one epoch's ratio can be trusted.
+    """
+    if len(ours.samples) != len(baseline.samples) or not ours.samples:
+        raise ValueError("round_ratios needs two timings of the same measure_interleaved run.")
+    return sorted(b / o for o, b in zip(ours.samples, baseline.samples))
 
 
 @dataclasses.dataclass

@@ -2,7 +2,9 @@
 
 import time
 
-from benchmarks.harness import Row, Timing, measure_interleaved
+import pytest
+
+from benchmarks.harness import Row, Timing, measure_interleaved, round_ratios
 
 
 def test_measure_interleaved_runs_every_function_round_by_round():
@@ -22,3 +24,14 @@ def test_slower_function_gets_the_larger_median_and_ratio_is_baseline_over_ours(
     row = Row("w", ours=times["fast"], baseline=times["slow"], floor=1.0)
     assert row.ratio > 1 and row.meets_floor
     assert Row("w", Timing(2.0, 0, 1), Timing(1.0, 0, 1), floor=1.0).meets_floor is False
+
+
+def test_timing_keeps_its_samples_best_and_round_ratios():
+    ours, baseline = Timing.of([1.0, 3.0, 2.0]), Timing.of([4.0, 3.0, 2.0])
+    assert (ours.median, ours.spread, ours.repeats, ours.best) == (2.0, 2.0, 3, 1.0)
+    assert round_ratios(ours, baseline) == [1.0, 1.0, 4.0]  # 4/1, 3/3, 2/2, sorted
+    times = measure_interleaved({"a": lambda: None, "b": lambda: time.sleep(0.002)}, warmup=0, repeats=3)
+    assert len(times["b"].samples) == 3 and min(times["b"].samples) == times["b"].best >= 0.002
+    assert all(r > 1 for r in round_ratios(times["a"], times["b"]))
+    with pytest.raises(ValueError, match="same measure_interleaved run"):
+        round_ratios(ours, Timing.of([1.0]))
