@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from benchmarks.baselines import seed003_model
-from benchmarks.harness import Row, Table, measure
+from benchmarks.harness import Row, Table, measure_interleaved
 
 JIT = keras.backend.backend() in ("tensorflow", "jax")
 
@@ -29,10 +29,9 @@ def run(quick=False):
     baseline.set_weights(ours.get_weights())
     np.testing.assert_allclose(ours.predict(x, verbose=0), baseline.predict(x, verbose=0), atol=1e-4)
 
-    forward_ours = measure(lambda: ours(x), repeats=repeats)
-    forward_base = measure(lambda: baseline(x), repeats=repeats)
-    train_ours = measure(_train_step(ours, x, y), repeats=repeats)
-    train_base = measure(_train_step(baseline, x, y), repeats=repeats)
+    forward = measure_interleaved({"ours": lambda: ours(x), "base": lambda: baseline(x)}, repeats=repeats)
+    train = measure_interleaved({"ours": _train_step(ours, x, y), "base": _train_step(baseline, x, y)}, repeats=repeats)
+    forward_ours, forward_base, train_ours, train_base = forward["ours"], forward["base"], train["ours"], train["base"]
     workload = f"B={batch}, T={steps}, D={dim}, units={units}"
     return [
         Table(

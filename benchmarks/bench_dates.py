@@ -148,7 +148,7 @@ def _profile_grid(timings, batch_size, faithful_fit_step):
         notes=[
             f"Per train_on_batch step the fused model is {t['faithful model'] / t['fused model']:.2f}x faster than "
             f"the faithful one, but inside `fit` a faithful step takes only {format_seconds(faithful_fit_step)} "
-            "(train_on_batch adds per-call Python work for its ten outputs that the compiled epoch loop does not), "
+            "(likely because train_on_batch converts its 13 input and target arrays on every call), "
             "so per-step ratios overstate the per-epoch one. "
             f"The fused encoder (BiLSTMEncoder, {t[KERAS_ENCODER] / t[FUSED_ENCODER]:.2f}x the Keras layer's speed) "
             f"takes {t[FUSED_ENCODER] / t['fused model']:.0%} of the fused step, the fused decoder most of the rest; "
@@ -164,8 +164,8 @@ def _spread_note(name, ours, baseline):
     ratios = round_ratios(ours, baseline)
     return (
         f"{name}: best run against best run {baseline.best / ours.best:.2f}x "
-        f"({format_seconds(ours.best)} vs {format_seconds(baseline.best)}); the {len(ratios)} rounds' ratios "
-        f"range from {ratios[0]:.2f}x to {ratios[-1]:.2f}x (median {ratios[len(ratios) // 2]:.2f}x)."
+        f"({format_seconds(ours.best)} vs {format_seconds(baseline.best)}); median of the {len(ratios)} rounds' "
+        f"ratios {ratios[len(ratios) // 2]:.2f}x."
     )
 
 
@@ -200,7 +200,7 @@ def run(quick=False):
             notes=[
                 "Same data, batch size, optimizer and weights layout; both XLA-compiled; compile time not counted; "
                 f"the two models run round by round (interleaved), {repeats} rounds. Times are medians ± half the "
-                "range; on a shared machine single epochs vary by up to 2x, so the spread of the ratio is given too.",
+                "range; on a shared machine single epochs vary by up to 2x, so the range of the rounds' ratios is given too.",
                 _spread_note("Training", t_fused, t_faithful),
                 _spread_note("Inference", i_fused, i_faithful),
             ],

@@ -75,7 +75,8 @@ def measure_interleaved(fns, warmup=2, repeats=7):
             start = time.perf_counter()
             block(fns[name]())
             samples[name].append(time.perf_counter() - start)
-    return {name: Timing.of(s) for name, s in samples.items()}
+    run = object()  # marks the timings of this run: their samples pair up round by round
+    return {name: Timing.of(s, run) for name, s in samples.items()}
 
 
 @dataclasses.dataclass
@@ -84,10 +85,11 @@ class Timing:
     spread: float
     repeats: int
     samples: tuple = ()  # the timed runs in order (round by round for ``measure_interleaved``)
+    run: object = dataclasses.field(default=None, repr=False, compare=False)  # the interleaved run, if any
 
     @classmethod
-    def of(cls, samples):
-        return cls(statistics.median(samples), max(samples) - min(samples), len(samples), tuple(samples))
+    def of(cls, samples, run=None):
+        return cls(statistics.median(samples), max(samples) - min(samples), len(samples), tuple(samples), run)
 
     @property
     def best(self):
@@ -98,6 +100,11 @@ class Timing:
         return f"{_fmt_seconds(self.median)} ± {_fmt_seconds(self.spread / 2)}"
 
 
+def paired(ours, baseline):
+    """Whether two timings come from one ``measure_interleaved`` run (their samples pair up by round)."""
+    return ours.run is not None and ours.run is baseline.run and len(ours.samples) == len(baseline.samples) > 0
+
+
 def round_ratios(ours, baseline):
     """``baseline / ours`` of each round of a ``measure_interleaved`` run, sorted.
 
@@ -105,7 +112,7 @@ def round_ratios(ours, baseline):
     hits one run of a round often hits the other too; the spread of these
     ratios shows how far one epoch's ratio can be trusted.
     """
-    if len(ours.samples) != len(baseline.samples) or not ours.samples:
+    if not paired(ours, baseline):
         raise ValueError("round_ratios needs two timings of the same measure_interleaved run.")
     return sorted(b / o for o, b in zip(ours.samples, baseline.samples))
 
@@ -140,6 +147,9 @@ class Table:
 
     def markdown(self):
         head = ["workload", self.ours_name, self.baseline_name, "ratio (baseline/ours)", "floor"]
+        spreads = [_round_spread(row) for row in self.rows]
+        if any(spreads):
+            head.append("rounds' ratios")
         head += list(self.extra_columns)
         with_notes = any(row.note for row in self.rows)
         if with_notes:
@@ -148,6 +158,7 @@ class Table:
         for i, row in enumerate(self.rows):
             floor = "" if row.floor is None else f"≥ {row.floor:g}x " + ("met" if row.meets_floor else "NOT met")
             cells = [row.workload, str(row.ours), str(row.baseline), f"{row.ratio:.2f}x", floor]
+            cells += [spreads[i]] if any(spreads) else []
             cells += [col[i] for col in self.extra_columns.values()]
             if with_notes:
                 cells.append(row.note)
@@ -156,6 +167,14 @@ class Table:
             lines.append("")
             lines.append(note)
         return "\n".join(lines) + "\n"
+
+
+def _round_spread(row):
+    """``"min-max"`` of a row's per-round ratios, ``""`` when its timings are not paired."""
+    if not paired(row.ours, row.baseline) or row.ours.repeats < 2:
+        return ""
+    ratios = round_ratios(row.ours, row.baseline)
+    return f"{ratios[0]:.2f}x-{ratios[-1]:.2f}x"
 
 
 def _fmt_seconds(s):

@@ -27,11 +27,27 @@ def test_slower_function_gets_the_larger_median_and_ratio_is_baseline_over_ours(
 
 
 def test_timing_keeps_its_samples_best_and_round_ratios():
-    ours, baseline = Timing.of([1.0, 3.0, 2.0]), Timing.of([4.0, 3.0, 2.0])
+    run = object()
+    ours, baseline = Timing.of([1.0, 3.0, 2.0], run), Timing.of([4.0, 3.0, 2.0], run)
     assert (ours.median, ours.spread, ours.repeats, ours.best) == (2.0, 2.0, 3, 1.0)
     assert round_ratios(ours, baseline) == [1.0, 1.0, 4.0]  # 4/1, 3/3, 2/2, sorted
     times = measure_interleaved({"a": lambda: None, "b": lambda: time.sleep(0.002)}, warmup=0, repeats=3)
     assert len(times["b"].samples) == 3 and min(times["b"].samples) == times["b"].best >= 0.002
     assert all(r > 1 for r in round_ratios(times["a"], times["b"]))
     with pytest.raises(ValueError, match="same measure_interleaved run"):
-        round_ratios(ours, Timing.of([1.0]))
+        round_ratios(ours, Timing.of([1.0], run))
+
+
+def test_tables_show_the_rounds_ratio_range_only_for_paired_timings():
+    from benchmarks.harness import Table
+
+    times = measure_interleaved({"a": lambda: None, "b": lambda: time.sleep(0.002)}, warmup=0, repeats=3)
+    other = measure_interleaved({"a": lambda: None}, warmup=0, repeats=3)
+    ratios = round_ratios(times["a"], times["b"])
+    with pytest.raises(ValueError, match="same measure_interleaved run"):
+        round_ratios(other["a"], times["b"])  # same length, another run: rounds do not pair
+    table = Table("t", "a", "b", [Row("paired", times["a"], times["b"]), Row("not", other["a"], times["b"])]).markdown()
+    assert "| rounds' ratios |" in table
+    assert f"| {ratios[0]:.2f}x-{ratios[-1]:.2f}x |" in table.splitlines()[4]
+    assert table.splitlines()[5].endswith("|  |")  # unpaired row: empty cell
+    assert "rounds' ratios" not in Table("t", "a", "b", [Row("not", other["a"], times["b"])]).markdown()
