@@ -2,20 +2,20 @@
 
 import json
 import math
-import os
 import re
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from keras_attn._assets import saved_models_dir, shipped_file
 from keras_attn.datasets import dates
 from keras_attn.models.seq2seq import seq2seq_att
 
-#: Where the shipped model lives: ``saved_models/`` at the repository root
-#: (override with the ``KERAS_ATTN_SAVED_MODELS`` environment variable).
-SAVED_MODELS = Path(os.environ.get("KERAS_ATTN_SAVED_MODELS", Path(__file__).resolve().parents[2] / "saved_models"))
-DEFAULT_MODEL = SAVED_MODELS / "date_translator.keras"
+#: Where the shipped model lives (see ``keras_attn._assets``; override with
+#: the ``KERAS_ATTN_SAVED_MODELS`` environment variable).
+SAVED_MODELS = saved_models_dir()
+DEFAULT_MODEL = shipped_file("date_translator.keras")
 VOCAB_FILE = "date_translator_vocab.json"
 SAVEDMODEL_DIR = "date_translator_savedmodel"
 
