@@ -113,7 +113,7 @@ class ResidualAttention(VisionLayer):
             activation=activation,
             kernel_initializer=keras.initializers.get(keras.initializers.serialize(self.kernel_initializer)),
             kernel_regularizer=self.kernel_regularizer,
-            data_format=self.data_format,
+            data_format="channels_last",
             dtype=self.dtype_policy if dtype is None else dtype,
             name=name,
         )
@@ -133,12 +133,16 @@ class ResidualAttention(VisionLayer):
             self._conv(channels, 1, "mask_head_0", dtype=mdt),
             self._conv(channels, 1, "mask_head_1", activation=None, dtype=mdt),
         ]
-        self._pool = keras.layers.MaxPooling2D(2, data_format=self.data_format, dtype=mdt, name="mask_pool")
-        self._upsample = keras.layers.UpSampling2D(2, data_format=self.data_format, dtype=mdt, name="mask_upsample")
-        shape = tuple(input_shape)
+        self._pool = keras.layers.MaxPooling2D(2, data_format="channels_last", dtype=mdt, name="mask_pool")
+        self._upsample = keras.layers.UpSampling2D(2, data_format="channels_last", dtype=mdt, name="mask_upsample")
+        # Every sublayer runs channels-last, whatever ``data_format`` is: call()
+        # transposes channels_first inputs. Not every backend has a channels-first
+        # kernel for every dtype (TensorFlow's CPU Conv2D has no float16 NCHW kernel
+        # without oneDNN), and the kernels' shapes do not depend on the layout.
+        shape = (input_shape[0], height, width, channels)
         for conv in self.trunk:
             conv.build(shape)
-        h_axis, w_axis = self.spatial_axes
+        h_axis, w_axis = 1, 2
         for i, conv in enumerate(self.down):
             small = list(shape)
             small[h_axis] //= 2 ** (i + 1)
@@ -164,13 +168,13 @@ class ResidualAttention(VisionLayer):
         return m
 
     def call(self, inputs, return_attention_scores=False):
-        x = ops.cast(inputs, self.compute_dtype)
+        x = self._to_last(ops.cast(inputs, self.compute_dtype))
         trunk = x
         for conv in self.trunk:
             trunk = conv(trunk)
-        mask = mask_activation(upcast(self._mask_logits(upcast(x))), self.mode, self.channel_axis, self.spatial_axes)
-        output = ops.cast((1.0 + mask) * upcast(trunk), self.compute_dtype)
-        return (output, mask) if return_attention_scores else output
+        mask = mask_activation(upcast(self._mask_logits(upcast(x))), self.mode, -1, (1, 2))
+        output = ops.cast(self._from_last((1.0 + mask) * upcast(trunk)), self.compute_dtype)
+        return (output, self._from_last(mask)) if return_attention_scores else output
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -24,15 +24,26 @@ def default_localization(data_format="channels_last", dtype=None, name="localiza
     Dense(32, relu) -> Dense(6)``, ``relu`` convolutions with "same" padding;
     the last ``Dense`` has a zero kernel and the bias ``[1, 0, 0, 0, 1, 0]``,
     so a fresh network predicts the identity for any input.
+
+    With ``data_format="channels_first"`` the network takes ``(B, C, H, W)``
+    inputs and first permutes them to channels-last: the convolutions always
+    run channels-last, because not every backend has a channels-first kernel
+    for every dtype (TensorFlow's CPU ``Conv2D`` has no float16 NCHW kernel
+    without oneDNN). Weights and the flattened order are those of the
+    channels-last network (``Flatten`` flattens channels-last in both formats).
     """
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(f"data_format must be one of 'channels_last', 'channels_first'; got {data_format!r}")
     kwargs = {"dtype": dtype} if dtype is not None else {}
+    to_last = [keras.layers.Permute((2, 3, 1), **kwargs)] if data_format == "channels_first" else []
     return keras.Sequential(
-        [
-            keras.layers.Conv2D(8, 3, padding="same", activation="relu", data_format=data_format, **kwargs),
-            keras.layers.MaxPooling2D(2, padding="same", data_format=data_format, **kwargs),
-            keras.layers.Conv2D(16, 3, padding="same", activation="relu", data_format=data_format, **kwargs),
-            keras.layers.MaxPooling2D(2, padding="same", data_format=data_format, **kwargs),
-            keras.layers.Flatten(data_format=data_format, **kwargs),
+        to_last
+        + [
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu", **kwargs),
+            keras.layers.MaxPooling2D(2, padding="same", **kwargs),
+            keras.layers.Conv2D(16, 3, padding="same", activation="relu", **kwargs),
+            keras.layers.MaxPooling2D(2, padding="same", **kwargs),
+            keras.layers.Flatten(**kwargs),
             keras.layers.Dense(32, activation="relu", **kwargs),
             keras.layers.Dense(6, kernel_initializer="zeros", bias_initializer=identity_theta_initializer(), **kwargs),
         ],
