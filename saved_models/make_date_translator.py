@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "tests" / "data"
 
 # The recipe of the shipped model.
-RECIPE = {"examples": 100000, "epochs": 10, "seed": 0, "batch_size": 256, "learning_rate": 0.01, "n_a": 32, "n_s": 96}
+RECIPE = {"examples": 80000, "epochs": 8, "seed": 0, "batch_size": 256, "learning_rate": 0.01, "n_a": 32, "n_s": 64}
 EVAL = {"examples": 10000, "seed": 1}
 CALIBRATION = {"examples": 10000, "seed": 2}
 
