@@ -157,8 +157,8 @@ def build_parser():
     translate.set_defaults(func=_cmd_translate)
 
     train = sub.add_parser("train-dates", help="train a date translator and save it in all three formats")
-    train.add_argument("--examples", type=int, default=100000)
-    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--examples", type=int, default=80000)
+    train.add_argument("--epochs", type=int, default=8)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--batch-size", type=int, default=256)
     train.add_argument("--learning-rate", type=float, default=0.01)
