@@ -280,6 +280,16 @@ def _year(year, rng, short_ok=True):
     return str(year)
 
 
+def _join(parts, sep, comma, date, style, rng):
+    """``parts`` joined by ``sep``, sometimes a comma before the year, sometimes a weekday in front."""
+    out = sep.join(parts)
+    if sep == " " and rng.random() < comma:
+        out = parts[0] + " " + parts[1] + ", " + parts[2]
+    if rng.random() < 0.2 and style != "word":
+        out = _weekday(date, rng) + rng.choice([" ", ", "]) + out
+    return out
+
+
 def _typed(date, rng, layout, day=None, month=None):
     """One typed string of ``date`` in ``layout`` (``day``/``month`` override the numbers: nonsense)."""
     d = date.day if day is None else day
@@ -293,25 +303,13 @@ def _typed(date, rng, layout, day=None, month=None):
                 text += " of"
             if rng.random() < 0.35:
                 text = "the " + text
-        parts = [text, _month_name(mo, rng), _year(y, rng)]
-        out = sep.join(parts)
-        if sep == " " and rng.random() < 0.15:
-            out = parts[0] + " " + parts[1] + ", " + parts[2]
-        if rng.random() < 0.2 and style != "word":
-            out = _weekday(date, rng) + rng.choice([" ", ", "]) + out
-        return out
+        return _join([text, _month_name(mo, rng), _year(y, rng)], sep, 0.15, date, style, rng)
     if layout == "month_day_year":
         text, style = _day(d, rng)
         sep = " " if style == "word" else _pick(rng, {" ": 6, "-": 2, "/": 0.5, ".": 0.3})
         if style in ("ord", "word") and sep == " " and rng.random() < 0.25:
             text = "the " + text
-        parts = [_month_name(mo, rng), text, _year(y, rng)]
-        out = sep.join(parts)
-        if sep == " " and rng.random() < 0.4:
-            out = parts[0] + " " + parts[1] + ", " + parts[2]
-        if rng.random() < 0.2 and style != "word":
-            out = _weekday(date, rng) + rng.choice([" ", ", "]) + out
-        return out
+        return _join([_month_name(mo, rng), text, _year(y, rng)], sep, 0.4, date, style, rng)
     if layout == "year_month_day":
         if rng.random() < 0.65:
             sep = _pick(rng, {"/": 3, "-": 3, ".": 2, " ": 1})
