@@ -18,8 +18,9 @@ file's ``info``:
   at ``DEFAULT_MIN_CONFIDENCE`` on 10,000 fresh dates (seed 2) plus the typed set.
 
 The same seed gives the same weights bit for bit on one machine and backend
-(checked by running the script twice to two folders and comparing with
-``--compare DIR1 DIR2``). ``keras-attn train-dates`` trains with the same
+(TensorFlow, CPU): run the script twice to two folders and compare them with
+``--compare DIR1 DIR2`` (``.keras`` and ``.h5`` weights, and the SavedModel's
+outputs, whose variable file may list the same arrays in another order). ``keras-attn train-dates`` trains with the same
 defaults but does not evaluate.
 """
 
@@ -92,6 +93,17 @@ def compare(first, second):
         b = DateTranslator.load(Path(second) / name).model.get_weights()
         equal = len(a) == len(b) and all(x.dtype == y.dtype and np.array_equal(x, y) for x, y in zip(a, b))
         print(f"{name}: {'bit-identical' if equal else 'DIFFERENT'} weights ({len(a)} arrays)")
+        same &= equal
+    # The SavedModel stores the same arrays in a tracking order that can change from export to
+    # export, so its bytes may differ: compare what it computes, bit for bit.
+    from keras_attn.models.translator import SAVEDMODEL_DIR, read_typed_dates
+
+    if (Path(first) / SAVEDMODEL_DIR).exists() and (Path(second) / SAVEDMODEL_DIR).exists():
+        a = DateTranslator.load(Path(first) / SAVEDMODEL_DIR)
+        b = DateTranslator.load(Path(second) / SAVEDMODEL_DIR)
+        xoh = a.encode([h for h, _ in read_typed_dates(DATA / "typed_dates.tsv")])
+        equal = np.array_equal(a._run(xoh), b._run(xoh))
+        print(f"{SAVEDMODEL_DIR}: {'bit-identical' if equal else 'DIFFERENT'} outputs on the typed dates")
         same &= equal
     return same
 
