@@ -49,14 +49,30 @@ def _load_translator(path):
 
 
 def _cmd_translate(args):
+    from keras_attn.models.translator import DEFAULT_MIN_CONFIDENCE
+
+    if args.min_confidence is None:
+        args.min_confidence = DEFAULT_MIN_CONFIDENCE
+    if not 0.0 <= args.min_confidence <= 1.0:
+        print(f"keras-attn translate: --min-confidence must be in [0, 1]; got {args.min_confidence}", file=sys.stderr)
+        return 2
     translator = _load_translator(args.model)
     try:
-        results = translator.translate(args.dates)
+        results = translator.translate(args.dates, return_confidence=True)
     except ValueError as error:
         print(f"keras-attn translate: {error}", file=sys.stderr)
         return 2
-    for human, iso in zip(args.dates, results):
-        print(f"{human}\t{iso}" if args.tsv else f"{human} -> {iso}")
+    for human, (iso, confidence, valid) in zip(args.dates, results):
+        # the warning marker: "!" not a valid date, "?" below --min-confidence
+        flag = "!" if not valid else "?" if confidence < args.min_confidence else ""
+        if args.tsv:
+            print(f"{human}\t{iso}\t{confidence:.4f}\t{flag}")
+        elif flag == "!":
+            print(f"{human} -> {iso}  [!] not a valid date (confidence {confidence:.2f})")
+        elif flag == "?":
+            print(f"{human} -> {iso}  [?] low confidence {confidence:.2f} < {args.min_confidence:g}")
+        else:
+            print(f"{human} -> {iso}")
     if args.plot:
         from keras_attn.viz import plot_date_attention
 
@@ -91,6 +107,21 @@ def _cmd_train(args):
 
 def _cmd_eval(args):
     translator = _load_translator(args.model)
+    if args.typed:
+        try:
+            scores = translator.evaluate_typed(args.typed)
+        except (OSError, ValueError) as error:
+            print(f"keras-attn eval-dates: {error}", file=sys.stderr)
+            return 2
+        if args.json:
+            print(json.dumps(scores))
+            return 0
+        print(f"{scores['examples']} typed dates from {scores['file']}:")
+        print(f"exact match   {scores['exact_match'] * 100:.2f}%")
+        print(f"trusted       {scores['trusted']} (valid, confidence >= threshold), {scores['trusted_exact'] * 100:.2f}% right")
+        for human, expected, got in scores["failures"]:
+            print(f"  wrong: {human!r} -> {got} (expected {expected})")
+        return 0
     scores = translator.evaluate(args.examples, seed=args.seed, progress=not args.json)
     if args.json:
         print(json.dumps(scores))
@@ -117,12 +148,17 @@ def build_parser():
     translate.add_argument("dates", nargs="+", help='dates such as "3 May 1979"')
     translate.add_argument("--model", default=None, help="a .keras/.h5 file or SavedModel folder (default: the shipped model)")
     translate.add_argument("--plot", metavar="FILE.png", help="write the attention map of the first date")
-    translate.add_argument("--tsv", action="store_true", help="print 'input<TAB>iso' lines")
+    translate.add_argument("--tsv", action="store_true", help="print 'input<TAB>iso<TAB>confidence<TAB>flag' lines")
+    translate.add_argument(
+        "--min-confidence", type=float, default=None,
+        help="mark outputs below this confidence with [?] (invalid dates get [!]); default: the calibrated "
+        "DEFAULT_MIN_CONFIDENCE of keras_attn.models.translator, see docs/date_inputs.md",
+    )
     translate.set_defaults(func=_cmd_translate)
 
     train = sub.add_parser("train-dates", help="train a date translator and save it in all three formats")
-    train.add_argument("--examples", type=int, default=100000)
-    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--examples", type=int, default=80000)
+    train.add_argument("--epochs", type=int, default=8)
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--batch-size", type=int, default=256)
     train.add_argument("--learning-rate", type=float, default=0.01)
@@ -134,6 +170,7 @@ def build_parser():
     evaluate.add_argument("--examples", type=int, default=10000)
     evaluate.add_argument("--seed", type=int, default=1, help="data seed (the shipped model was trained on seed 0)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.add_argument("--typed", metavar="FILE", help="score a file of 'input<TAB>ISO' lines instead (tests/data/typed_dates.tsv)")
     evaluate.set_defaults(func=_cmd_eval)
     return parser
 

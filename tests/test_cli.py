@@ -25,8 +25,46 @@ def test_translate_prints_iso_dates_and_plots(capsys, tmp_path):
 
 
 def test_translate_bad_input_is_a_clear_error(capsys):
-    assert cli.main(["translate", "wednesday the 21st of september 2016"]) == 2
-    assert "the model reads at most Tx=30" in capsys.readouterr().err
+    assert cli.main(["translate", "the twenty-seventh of september 2016 at noon"]) == 2
+    assert "the model reads at most Tx=40" in capsys.readouterr().err
+    assert cli.main(["translate", "--min-confidence", "1.5", "3 May 1979"]) == 2
+    assert "--min-confidence must be in [0, 1]" in capsys.readouterr().err
+
+
+def test_translate_marks_invalid_and_unsure_outputs(capsys):
+    texts = ["3 May 1979", "30 feb 2001", "hello world", "3 may 1979 \u00df"]
+    assert cli.main(["translate", *texts]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    results = DateTranslator.load().translate(texts, return_confidence=True)
+    assert lines[0] == "3 May 1979 -> 1979-05-03"
+    for line, (iso, confidence, valid) in zip(lines, results):
+        assert line.startswith(f"{line.split(' -> ')[0]} -> {iso}")
+        if not valid:
+            assert "[!] not a valid date" in line
+        elif confidence < 0.9:
+            assert "[?] low confidence" in line
+        else:
+            assert "[" not in line
+    assert "[!]" in lines[1] and "[" in lines[2] and "[" in lines[3]
+    # a threshold of 0 marks only invalid dates; --tsv gives input, iso, confidence, flag
+    assert cli.main(["translate", "--tsv", "--min-confidence", "0", *texts]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.strip().splitlines()]
+    assert [r[3] for r in rows] == ["!" if not r.valid else "" for r in results]
+    assert [float(r[2]) for r in rows] == pytest.approx([r.confidence for r in results], abs=1e-4)
+
+
+def test_eval_dates_typed_file(capsys, tmp_path):
+    typed = tmp_path / "typed.tsv"
+    typed.write_text("# two lines\n3 May 1979\t1979-05-03\nMarch 3rd 2001\t2001-03-04\n", encoding="utf-8")
+    assert cli.main(["eval-dates", "--typed", str(typed), "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert scores["examples"] == 2 and scores["exact_match"] == 0.5
+    assert scores["failures"] == [["March 3rd 2001", "2001-03-04", "2001-03-03"]]
+    assert cli.main(["eval-dates", "--typed", str(typed)]) == 0
+    out = capsys.readouterr().out
+    assert "exact match   50.00%" in out and "wrong: 'March 3rd 2001' -> 2001-03-03 (expected 2001-03-04)" in out
+    assert cli.main(["eval-dates", "--typed", str(tmp_path / "none.tsv")]) == 2
+    assert "keras-attn eval-dates:" in capsys.readouterr().err
 
 
 def test_translate_missing_model(capsys, tmp_path):
@@ -66,7 +104,8 @@ def test_console_script_runs_as_a_process():
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "3 May 1979\t1979-05-03"
+    human, iso, confidence, flag = done.stdout.rstrip("\n").split("\t")
+    assert (human, iso, flag) == ("3 May 1979", "1979-05-03", "") and float(confidence) >= 0.9
 
 
 def test_no_command_prints_help(capsys):

@@ -2,7 +2,7 @@
 
 import json
 import math
-import re
+from collections import namedtuple
 from pathlib import Path
 
 import keras
@@ -32,6 +32,19 @@ SHOWCASE = {
 }
 
 
+#: Outputs below this confidence are flagged by ``keras-attn translate`` (calibrated
+#: on held-out data by ``saved_models/make_date_translator.py``; see docs/date_inputs.md).
+DEFAULT_MIN_CONFIDENCE = 0.9
+
+#: Each input character outside the vocabulary (after normalisation) multiplies the confidence by this.
+UNKNOWN_PENALTY = 0.5
+
+#: One translation with ``return_confidence=True``: the ISO string, the model's
+#: probability of that whole string (times ``UNKNOWN_PENALTY`` per unknown input
+#: character), and whether it is a real calendar date in 1900-2099.
+Translation = namedtuple("Translation", ["iso", "confidence", "valid"])
+
+
 def _vocab_path(path):
     path = Path(path)
     return (path if path.is_dir() and not (path / "saved_model.pb").exists() else path.parent) / VOCAB_FILE
@@ -47,20 +60,37 @@ class DateTranslator:
 
     Input handling (documented and tested):
 
-    * strings are lower-cased, commas removed, runs of white space collapsed
-      and the ends stripped, as in the training data;
-    * an empty string (after that) or one longer than ``Tx`` characters
-      raises ``ValueError`` (truncating it would silently give a wrong date);
+    * strings go through ``keras_attn.datasets.dates.normalize``: accents
+      and other combining marks removed (``é`` -> ``e``), typographic
+      apostrophes and dashes made ASCII, lower case, commas to spaces, runs
+      of white space collapsed, the ends stripped;
+    * a string longer than ``Tx`` characters loses a leading weekday
+      (``"wednesday the twenty-first of september 2016"``); an empty string
+      (after all that) or one still longer than ``Tx`` raises ``ValueError``
+      (truncating it would silently give a wrong date);
     * characters outside the vocabulary map to ``"<unk>"`` and the rest is
       translated (``unknown="error"`` raises ``ValueError`` instead);
     * the output is always ``Ty`` characters from ``"-0123456789"``: the
-      model's best guess, not a validated calendar date.
+      model's best guess. ``translate(..., return_confidence=True)`` says how
+      much to trust it: a ``Translation(iso, confidence, valid)`` per date,
+      ``confidence`` the model's probability of the whole output string
+      (the product of the chosen characters' probabilities, times
+      ``UNKNOWN_PENALTY`` per unknown input character) and ``valid`` whether
+      ``iso`` is a real calendar date in 1900-2099. Inputs that are not a
+      date (no year, words, impossible days) come back as ``"----------"``
+      or as an impossible ISO string, both ``valid=False``. Outputs with
+      ``confidence < DEFAULT_MIN_CONFIDENCE`` or ``valid=False`` should not
+      be trusted (``keras-attn translate`` marks them).
 
     Example:
 
     >>> from keras_attn.models import DateTranslator
-    >>> DateTranslator.load().translate(["3 May 1979", "Tuesday 09 Oct 1993"])
+    >>> translator = DateTranslator.load()
+    >>> translator.translate(["3 May 1979", "Tuesday 09 Oct 1993"])
     ['1979-05-03', '1993-10-09']
+    >>> iso, confidence, valid = translator.translate(["30 feb 2001"], return_confidence=True)[0]
+    >>> valid
+    False
     """
 
     def __init__(self, model, human_vocab, machine_vocab, Tx, Ty, n_s, info=None, unknown="map"):
@@ -136,7 +166,11 @@ class DateTranslator:
     def normalize(self, text):
         if not isinstance(text, str):
             raise TypeError(f"dates must be strings; got {type(text).__name__} {text!r}")
-        return re.sub(r"\s+", " ", dates.normalize(text))
+        return dates.normalize(text)
+
+    def unknown_counts(self, texts):
+        """How many characters of each string are outside the vocabulary after normalisation."""
+        return [sum(c not in self.human_vocab for c in self.normalize(text)) for text in texts]
 
     def encode(self, texts):
         """``(len(texts), Tx, len(human_vocab))`` one-hot inputs, after checking every string."""
@@ -147,6 +181,8 @@ class DateTranslator:
             clean = self.normalize(text)
             if not clean:
                 raise ValueError(f"cannot translate an empty date string; got {text!r}")
+            if len(clean) > self.Tx:  # a leading weekday says nothing the date does not: drop it
+                clean = dates.drop_weekday(clean)
             if len(clean) > self.Tx:
                 raise ValueError(
                     f"date string {text!r} has {len(clean)} characters after normalisation; "
@@ -174,9 +210,23 @@ class DateTranslator:
         return ["".join(self.inv_machine_vocab[int(i)] for i in row) for row in np.argmax(probs, axis=-1)]
 
     # ------------------------------------------------------------------ public
-    def translate(self, texts, batch_size=1024):
-        """``list of human date strings -> list of ISO date strings``."""
-        return self.decode(self._run(self.encode(texts), batch_size))
+    def confidence(self, probs):
+        """The probability of each row's argmax string: the product over the ``Ty`` steps of the chosen character's probability."""
+        probs = np.asarray(probs, "float64")
+        return np.exp(np.log(np.maximum(probs.max(axis=-1), 1e-30)).sum(axis=-1))
+
+    def translate(self, texts, batch_size=1024, return_confidence=False):
+        """``list of human date strings -> list of ISO date strings``.
+
+        With ``return_confidence=True`` each item is a ``Translation(iso,
+        confidence, valid)`` (see the class docstring).
+        """
+        probs = self._run(self.encode(texts), batch_size)
+        isos = self.decode(probs)
+        if not return_confidence:
+            return isos
+        confidence = self.confidence(probs) * UNKNOWN_PENALTY ** np.asarray(self.unknown_counts(texts), "float64")
+        return [Translation(iso, float(c), dates.is_valid_iso(iso)) for iso, c in zip(isos, confidence)]
 
     def attention(self, text):
         """The ``(Ty, Tx)`` attention weights of one string (needs a Keras model)."""
@@ -217,6 +267,73 @@ class DateTranslator:
         return {"examples": examples, "seed": seed, "exact_match": exact, "per_char": chars}
 
 
+    def evaluate_typed(self, path, min_confidence=DEFAULT_MIN_CONFIDENCE):
+        """Exact match on a file of ``input<TAB>ISO`` lines (``#`` comments and blank lines skipped).
+
+        Returns ``{"file", "examples", "exact_match", "trusted", "trusted_exact", "failures"}``:
+        ``trusted`` counts outputs that are valid with confidence ``>= min_confidence`` and
+        ``trusted_exact`` is their exact match; ``failures`` lists ``(input, expected, got)``.
+        """
+        pairs = read_typed_dates(path)
+        results = self.translate([h for h, _ in pairs], return_confidence=True) if pairs else []
+        right = [r.iso == t for r, (_, t) in zip(results, pairs)]
+        trusted = [ok for ok, r in zip(right, results) if r.valid and r.confidence >= min_confidence]
+        return {
+            "file": str(path),
+            "examples": len(pairs),
+            "exact_match": float(np.mean(right)) if pairs else float("nan"),
+            "trusted": len(trusted),
+            "trusted_exact": float(np.mean(trusted)) if trusted else float("nan"),
+            "failures": [(h, t, r.iso) for (h, t), r, ok in zip(pairs, results, right) if not ok],
+        }
+
+
+def read_typed_dates(path):
+    """``[(input, iso), ...]`` from a ``input<TAB>ISO`` file; ``#`` lines and blank lines are skipped."""
+    pairs = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[1].strip():
+            raise ValueError(f"{path}:{number}: expected 'input<TAB>ISO date'; got {line!r}")
+        pairs.append((parts[0], parts[1].strip()))
+    return pairs
+
+
+def calibration(results, truths, min_confidence=DEFAULT_MIN_CONFIDENCE, edges=(0.0, 0.5, 0.9, 0.99, 0.999, 1.0)):
+    """How right the outputs above and below ``min_confidence`` are, and a reliability table.
+
+    ``results`` are ``Translation`` tuples, ``truths`` the right ISO strings.
+    Returns ``{"examples", "threshold", "trusted", "trusted_exact", "flagged",
+    "flagged_exact", "bins"}``: *trusted* outputs are valid with confidence
+    ``>= min_confidence``, the others are *flagged*; ``bins`` has one
+    ``{"low", "high", "count", "exact", "mean_confidence"}`` per confidence
+    interval ``[low, high)`` (the last one closed).
+    """
+    right = np.array([r.iso == t for r, t in zip(results, truths)], bool)
+    conf = np.array([r.confidence for r in results], "float64")
+    trusted = np.array([r.valid and r.confidence >= min_confidence for r in results], bool)
+
+    def share(mask):
+        return float(right[mask].mean()) if mask.any() else float("nan")
+
+    bins = []
+    for i, (low, high) in enumerate(zip(edges[:-1], edges[1:])):
+        mask = (conf >= low) & ((conf <= high) if i == len(edges) - 2 else (conf < high))
+        bins.append({"low": low, "high": high, "count": int(mask.sum()), "exact": share(mask),
+                     "mean_confidence": float(conf[mask].mean()) if mask.any() else float("nan")})
+    return {
+        "examples": int(len(right)),
+        "threshold": min_confidence,
+        "trusted": int(trusted.sum()),
+        "trusted_exact": share(trusted),
+        "flagged": int((~trusted).sum()),
+        "flagged_exact": share(~trusted),
+        "bins": bins,
+    }
+
+
 class _SavedModelRunner:
     """Calls a reloaded SavedModel's ``serve`` endpoint (keeps the object alive)."""
 
@@ -235,24 +352,33 @@ def train_date_translator(
     seed=0,
     batch_size=256,
     learning_rate=0.01,
-    Tx=30,
+    Tx=dates.MAX_LENGTH,
     Ty=10,
     n_a=32,
     n_s=64,
+    nonsense_share=0.05,
+    attention_units=10,
     verbose=1,
     callbacks=None,
 ):
     """Trains the fused ``seq2seq_att`` on generated dates; returns a ``DateTranslator``.
 
     Everything is seeded by ``seed`` (data with ``seed``, weights with
-    ``keras.utils.set_random_seed(seed)``). Adam with a cosine learning-rate
+    ``keras.utils.set_random_seed(seed)``). A share ``nonsense_share`` of the
+    examples are not dates (``dates.nonsense``) so the model learns to answer
+    them with an invalid string. Adam with a cosine learning-rate
     schedule (the Keras 3 replacement of the assignment's ``Adam(lr, decay)``),
     XLA-compiled where the backend supports it.
     """
     keras.utils.set_random_seed(seed)
-    dataset, human_vocab, machine_vocab, _ = dates.load_dataset(examples, seed=seed, progress=bool(verbose))
+    dataset, human_vocab, machine_vocab, _ = dates.load_dataset(
+        examples, seed=seed, progress=bool(verbose), nonsense_share=nonsense_share
+    )
     _, _, Xoh, Yoh = dates.preprocess_data(dataset, human_vocab, machine_vocab, Tx, Ty)
-    model = seq2seq_att(Tx, Ty, n_a, n_s, len(human_vocab), len(machine_vocab), fused=True, name="date_translator")
+    model = seq2seq_att(
+        Tx, Ty, n_a, n_s, len(human_vocab), len(machine_vocab), fused=True, attention_units=attention_units,
+        name="date_translator",
+    )
     steps = epochs * math.ceil(examples / batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps, 1), alpha=0.01)
     model.compile(
@@ -269,6 +395,12 @@ def train_date_translator(
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": learning_rate,
+        "Tx": Tx,
+        "n_a": n_a,
+        "n_s": n_s,
+        "attention_units": attention_units,
+        "nonsense_share": nonsense_share,
+        "parameters": int(model.count_params()),
         "final_loss": float(history.history["loss"][-1]),
     }
     return DateTranslator(model, human_vocab, machine_vocab, Tx, Ty, n_s, info=info)

@@ -39,6 +39,9 @@ def test_date_notebook_runs(tmp_path):
     for iso in ["1979-05-03", "2009-04-05", "2016-08-21", "2007-07-10", "2018-05-09", "2001-03-03", "2001-03-01"]:
         assert f"output: {iso}" in text
     assert "52960 parameters" in text
+    # the confidence API: the dates as typed come back trusted, the nonsense not
+    assert "'the twenty-first of august 2016' -> 2016-08-21  confidence" in text
+    assert "'30 feb 2001' -> 2001-02-30" in text and "valid=False" in text and "<- do not trust" in text
     assert (tmp_path / "attention_map.png").exists()
     assert any(
         "image/png" in out.get("data", {}) for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
