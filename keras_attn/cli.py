@@ -235,6 +235,23 @@ def _cmd_eval(args):
     return 0
 
 
+def _cmd_export(args):
+    from keras_attn.export import ExportError, TARGETS, export_date_translator
+
+    if args.format == "onnx":
+        require("onnx", "onnx")
+    translator = _load_translator(args.model)
+    if (args.out / TARGETS[args.format]).exists() and not args.force:
+        raise CliError(f"{args.out / TARGETS[args.format]} exists; remove it or pass --force")
+    try:
+        written = export_date_translator(translator, args.out, args.format)
+    except ExportError as error:
+        raise CliError(str(error)) from None
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
 # ------------------------------------------------------------------- parser
 def build_parser():
     parser = _Parser(prog=PROG, description="Attention layers for Keras 3.")
@@ -275,6 +292,12 @@ def build_parser():
     evaluate.add_argument("--seed", type=non_negative_int, default=1,
                           help="data seed (the shipped model was trained on seed 0)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+
+    export = add_command(sub, "export-dates", _cmd_export, "write the date translator for serving (ONNX, SavedModel, TFLite)")
+    export.add_argument("out", type=output_dir, help="output folder (the vocabulary file is written there too)")
+    export.add_argument("--format", choices=("onnx", "savedmodel", "tflite"), default="onnx")
+    export.add_argument("--model", type=existing_path, default=None, help=".keras or .h5 file (default: the shipped model)")
+    export.add_argument("--force", action="store_true", help="overwrite an existing export")
     return parser
 
 
@@ -285,6 +308,7 @@ def _quiet_python():
 
     warnings.simplefilter("ignore")
     logging.getLogger("absl").setLevel(logging.ERROR)
+    logging.getLogger("tf2onnx").setLevel(logging.CRITICAL)  # its per-op lines; a failed export says why in one line
 
 
 def main(argv=None):

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 import pytest
 
 from keras_attn import cli
@@ -186,3 +187,50 @@ def test_an_unexpected_error_is_one_line_unless_verbose(capsys, monkeypatch):
     assert "unexpected RuntimeError: something broke" in line and "--verbose" in line
     with pytest.raises(RuntimeError):
         cli.main(["info", "--verbose"])
+
+
+# ------------------------------------------------------------- export-dates
+needs_tf = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="SavedModel and TFLite need the TensorFlow backend")
+
+
+@needs_tf
+def test_export_dates_savedmodel_and_tflite_reproduce_keras(capsys, tmp_path):
+    import tensorflow as tf
+
+    translator = DateTranslator.load()
+    dates = ["3 May 1979", "Tuesday 09 Oct 1993", "21th of August 2016"]
+    x = translator.encode(dates).astype("float32")
+    zeros = np.zeros((len(dates), translator.n_s), "float32")
+    expected = keras.ops.convert_to_numpy(translator.model([x, zeros, zeros]))
+
+    assert cli.main(["export-dates", "--format", "savedmodel", str(tmp_path)]) == 0
+    served = DateTranslator.load(tmp_path / "date_translator_savedmodel")  # reads the vocabulary written beside it
+    assert served.translate(dates) == ["1979-05-03", "1993-10-09", "2016-08-21"]
+
+    assert cli.main(["export-dates", "--format", "tflite", str(tmp_path)]) == 0
+    assert "date_translator.tflite" in capsys.readouterr().out
+    interpreter = tf.lite.Interpreter(model_path=str(tmp_path / "date_translator.tflite"))
+    runner = interpreter.get_signature_runner()
+    assert sorted(runner.get_input_details()) == ["X", "c0", "s0"]  # the Keras model's input names
+    (out,) = runner(X=x, s0=zeros, c0=zeros).values()
+    np.testing.assert_allclose(out, expected, atol=1e-4)
+    assert cli.main(["export-dates", "--format", "tflite", str(tmp_path)]) == 2
+    assert "exists; remove it or pass --force" in _one_error_line(capsys, "keras-attn export-dates")
+
+
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="the error is for the other backends")
+@pytest.mark.parametrize("fmt", ["savedmodel", "tflite"])
+def test_export_dates_needs_tensorflow_for_savedmodel_and_tflite(capsys, tmp_path, fmt):
+    assert cli.main(["export-dates", "--format", fmt, str(tmp_path)]) == 2
+    assert "needs the TensorFlow backend; run with KERAS_BACKEND=tensorflow" in _one_error_line(capsys, "keras-attn export-dates")
+
+
+def test_export_dates_bad_arguments(capsys, tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("x")
+    assert cli.main(["export-dates", "--format", "pb", str(tmp_path)]) == 2
+    assert "invalid choice: 'pb'" in _one_error_line(capsys, "keras-attn export-dates")
+    assert cli.main(["export-dates", str(tmp_path / "file")]) == 2
+    assert "is a file, not a folder" in _one_error_line(capsys, "keras-attn export-dates")
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    assert cli.main(["export-dates", "--format", "onnx", str(tmp_path / "out")]) == 2
+    assert "needs the optional package 'onnx'" in _one_error_line(capsys, "keras-attn export-dates")
