@@ -89,7 +89,7 @@ def _export_onnx(model, target):
     if backend == "tensorflow":
         missing = [m for m in ("onnx", "tf2onnx") if not _importable(m)]
     elif backend == "torch":
-        missing = [m for m in ("onnx", "onnxscript") if not _importable(m)]
+        missing = [m for m in ("onnx",) if not _importable(m)]
     else:
         missing = [m for m in ("onnx", "jax2onnx") if not _importable(m)]
     if missing:
@@ -98,7 +98,15 @@ def _export_onnx(model, target):
             "(the extra keras_attn[onnx] installs what the TensorFlow backend needs)"
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    model.export(str(target), format="onnx", verbose=False)
+    if backend == "tensorflow":
+        register_onnx_conversions()
+    try:
+        model.export(str(target), format="onnx", verbose=False)
+    except Exception as error:
+        raise ExportError(
+            f"ONNX export on the {backend} backend failed ({_first_line(error)}); "
+            "export with KERAS_BACKEND=tensorflow, the backend it is tested on"
+        ) from None
     if not _importable("onnxruntime"):
         return
     import onnxruntime
@@ -107,11 +115,76 @@ def _export_onnx(model, target):
         onnxruntime.InferenceSession(str(target))
     except Exception as error:
         target.unlink()
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ExportError(
             f"the ONNX converter of the {backend} backend wrote a graph that onnxruntime cannot load "
-            f"({first[:160]}...); see the ONNX section of docs/cli.md"
+            f"({_first_line(error)}); see the ONNX section of docs/cli.md"
         ) from None
+
+
+def _first_line(error, limit=160):
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def register_onnx_conversions():
+    """Teaches tf2onnx the TensorFlow ops that Keras emits for ``keras_attn`` and tf2onnx lacks.
+
+    ``keras.ops.slice_update`` (the fused LSTM of ``models.BiLSTMEncoder``
+    writes each step with it) is ``XlaDynamicUpdateSlice`` on TensorFlow;
+    tf2onnx 1.17 has no conversion for it. It becomes an ONNX ``ScatterND``
+    of the update at indices ``start + position``, with XLA's clamping of the
+    start. Call this before ``model.export(path, format="onnx")`` on the
+    TensorFlow backend (``export_date_translator`` does). Returns whether
+    the conversion is registered (``False`` without tf2onnx).
+    """
+    global _REGISTERED
+    if _REGISTERED or not _importable("tf2onnx"):
+        return _REGISTERED
+    import tf2onnx.onnx_opset  # noqa: F401  (tf2onnx's own handlers first)
+    from tf2onnx.handler import tf_op
+
+    @tf_op("XlaDynamicUpdateSlice")
+    class _XlaDynamicUpdateSlice:
+        @classmethod
+        def version_11(cls, ctx, node, **kwargs):
+            _convert_dynamic_update_slice(ctx, node)
+
+    _REGISTERED = True
+    return True
+
+
+_REGISTERED = False
+
+
+def _convert_dynamic_update_slice(ctx, node):
+    """``XlaDynamicUpdateSlice(data, update, start)`` -> ``ScatterND(data, start_clamped + grid(update), update)``."""
+    from onnx import TensorProto
+    from tf2onnx import utils
+
+    data, update, start = node.input
+    rank = len(ctx.get_shape(update) or ()) or len(ctx.get_shape(data) or ())
+    utils.make_sure(rank > 0, "XlaDynamicUpdateSlice needs inputs of known rank")
+
+    def const(value):
+        return ctx.make_const(utils.make_name("dus_const"), np.asarray(value, np.int64)).output[0]
+
+    def op(kind, inputs, **attr):
+        return ctx.make_node(kind, inputs, attr=attr or None).output[0]
+
+    start = op("Cast", [start], to=TensorProto.INT64)
+    data_shape, update_shape = op("Shape", [data]), op("Shape", [update])
+    start = op("Min", [op("Max", [start, const([0] * rank)]), op("Sub", [data_shape, update_shape])])
+    column_shape = op("Concat", [update_shape, const([1])], axis=0)
+    columns = []
+    for k in range(rank):
+        size = op("Reshape", [op("Gather", [update_shape, const([k])], axis=0), const([])])
+        positions = op("Add", [op("Range", [const(0), size, const(1)]), op("Gather", [start, const([k])], axis=0)])
+        along_k = op("Reshape", [positions, const([-1 if i == k else 1 for i in range(rank)])])
+        columns.append(op("Reshape", [op("Expand", [along_k, update_shape]), column_shape]))
+    indices = op("Concat", columns, axis=-1)
+    node.type = "ScatterND"
+    ctx.replace_inputs(node, [data, indices, update])
 
 
 def _importable(module):
@@ -125,8 +198,7 @@ def onnx_translate(path, translator, texts):
     import onnxruntime
 
     session = onnxruntime.InferenceSession(str(path))
-    x = translator.encode(texts)
+    x = translator.encode(texts).astype("float32")
     zeros = np.zeros((len(x), translator.n_s), "float32")
-    feeds = {i.name: a for i, a in zip(session.get_inputs(), (x.astype("float32"), zeros, zeros))}
-    (probs,) = session.run(None, feeds)
+    (probs,) = session.run(None, {"X": x, "s0": zeros, "c0": zeros})
     return translator.decode(probs)

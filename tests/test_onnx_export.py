@@ -1,5 +1,5 @@
-"""ONNX export: every layer case, exported with ``model.export(path, format="onnx")``, runs in onnxruntime
-with the Keras outputs (within 1e-4).
+"""ONNX export: every layer case and the date translator, exported with ``model.export(path, format="onnx")``,
+run in onnxruntime with the Keras outputs (within 1e-4).
 
 Runs on the TensorFlow backend only (Keras exports through tf2onnx there). Exporting is slow: the whole
 file took about 7 minutes on the shared 2-core machine (one case, SpatialTransformer, about a minute), so it
@@ -12,6 +12,9 @@ import keras
 import numpy as np
 import pytest
 
+from keras_attn import cli
+from keras_attn.export import onnx_translate, register_onnx_conversions
+from keras_attn.models import DateTranslator
 from tests import _support
 from tests._helpers import BACKEND
 
@@ -21,9 +24,8 @@ pytestmark = [
     pytest.mark.skipif(BACKEND != "tensorflow", reason="ONNX export is tested once, on the TensorFlow backend (slow)"),
 ]
 
-#: Cases that tf2onnx 1.17 cannot convert, with the op it lacks (not a keras_attn bug; see docs/cli.md).
+#: Layers that tf2onnx 1.17 cannot convert, with the reason (not a keras_attn bug; see docs/cli.md).
 UNSUPPORTED = {
-    "BiLSTMEncoder": "keras.ops.slice_update lowers to XlaDynamicUpdateSlice on TensorFlow, which tf2onnx cannot convert",
     "HardAttention": "keras.ops.argmax lowers to Bitcast/BitwiseAnd on TensorFlow (its -0.0 handling), "
     "which tf2onnx converts to ops onnxruntime rejects",
 }
@@ -37,6 +39,11 @@ def _params():
         marks = list(p.marks) + ([pytest.mark.skip(reason=reason)] if reason else [])
         out.append(pytest.param(case, id=case.id, marks=marks))
     return out
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _conversions():
+    assert register_onnx_conversions()  # XlaDynamicUpdateSlice (the fused LSTM of BiLSTMEncoder)
 
 
 @pytest.mark.parametrize("case", _params())
@@ -54,3 +61,22 @@ def test_layer_case_exports_to_onnx(case, tmp_path, rng):
     for g, e in zip(got, expected):
         assert g.shape == e.shape
         np.testing.assert_allclose(g, e, atol=1e-4, rtol=0)
+
+
+def test_date_translator_exports_to_onnx(capsys, tmp_path):
+    """``keras-attn export-dates --format onnx``: onnxruntime gives the Keras probabilities and the same dates."""
+    import onnxruntime
+
+    assert cli.main(["export-dates", "--format", "onnx", str(tmp_path)]) == 0
+    assert "date_translator.onnx" in capsys.readouterr().out
+    translator = DateTranslator.load()
+    dates = ["3 May 1979", "Tuesday 09 Oct 1993", "21th of August 2016", "March 3rd 2001"]
+    x = translator.encode(dates).astype("float32")
+    zeros = np.zeros((len(dates), translator.n_s), "float32")
+    expected = keras.ops.convert_to_numpy(translator.model([x, zeros, zeros]))
+    session = onnxruntime.InferenceSession(str(tmp_path / "date_translator.onnx"))
+    (got,) = session.run(None, {"X": x, "s0": zeros, "c0": zeros})
+    np.testing.assert_allclose(got, expected, atol=1e-4, rtol=0)
+    assert onnx_translate(tmp_path / "date_translator.onnx", translator, dates) == [
+        "1979-05-03", "1993-10-09", "2016-08-21", "2001-03-03"
+    ]
