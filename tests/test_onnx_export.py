@@ -80,3 +80,31 @@ def test_date_translator_exports_to_onnx(capsys, tmp_path):
     assert onnx_translate(tmp_path / "date_translator.onnx", translator, dates) == [
         "1979-05-03", "1993-10-09", "2016-08-21", "2001-03-03"
     ]
+
+
+class _SliceUpdate(keras.layers.Layer):
+    """``keras.ops.slice_update`` of a (2, 3) block at ``start`` (the op the converter handles)."""
+
+    def __init__(self, start, **kwargs):
+        super().__init__(**kwargs)
+        self.start = start
+
+    def call(self, x):
+        return keras.ops.slice_update(x, [0, *self.start], x[:, :2, :3] * 10.0 + 1.0)
+
+
+@pytest.mark.parametrize("start, clamped", [((1, 2), (1, 2)), ((0, 0), (0, 0)), ((4, 5), (3, 3))])
+def test_slice_update_conversion_matches_numpy(tmp_path, rng, start, clamped):
+    """A partial block at any start, and XLA's clamping of a start past the end (numpy is the oracle)."""
+    import onnxruntime
+
+    inputs = keras.Input((5, 6))
+    model = keras.Model(inputs, _SliceUpdate(start)(inputs))
+    x = rng.standard_normal((2, 5, 6)).astype("float32")
+    expected = x.copy()
+    expected[:, clamped[0] : clamped[0] + 2, clamped[1] : clamped[1] + 3] = x[:, :2, :3] * 10.0 + 1.0
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(x)), expected, atol=1e-6)
+    model.export(str(tmp_path / "m.onnx"), format="onnx", verbose=False)
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"))
+    (got,) = session.run(None, {session.get_inputs()[0].name: x})
+    np.testing.assert_allclose(got, expected, atol=1e-6)
