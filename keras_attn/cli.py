@@ -1,15 +1,128 @@
-"""The ``keras-attn`` command."""
+"""The ``keras-attn`` command.
+
+Run it as ``keras-attn`` (the console script) or ``python -m keras_attn_cli``:
+that entry point quiets the backends before Keras is imported, then calls
+``main`` here.
+
+Errors the user can fix end in one line on stderr,
+``keras-attn <command>: <what is wrong and how to fix it>``, and exit code 2;
+never a traceback (``--verbose`` shows the traceback of an unexpected error).
+
+Adding a subcommand: one block in ``build_parser`` that calls
+``add_command(sub, name, func, help)`` and adds its arguments, validated with
+the ``argparse`` types below (``positive_int``, ``non_negative_int``,
+``positive_float``, ``existing_path``, ``output_dir``, ``output_file``), and one
+``_cmd_*`` function that raises ``CliError`` for anything else the user must
+fix (``require(module, extra)`` for an optional package).
+"""
 
 import argparse
+import importlib
 import json
-import os
 import sys
+from pathlib import Path
+
+PROG = "keras-attn"
 
 
-def _quiet_tf():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+class CliError(Exception):
+    """A problem the user can fix: printed as one line, exit code 2."""
 
 
+# ------------------------------------------------------- argument validation
+def positive_int(text):
+    """``argparse`` type: an integer >= 1."""
+    value = _parse(text, int, "an integer")
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+    return value
+
+
+def non_negative_int(text):
+    """``argparse`` type: an integer >= 0 (e.g. a seed)."""
+    value = _parse(text, int, "an integer")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0; got {text}")
+    return value
+
+
+def positive_float(text):
+    """``argparse`` type: a finite number > 0."""
+    value = _parse(text, float, "a number")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number; got {text}")
+    return value
+
+
+def existing_path(text):
+    """``argparse`` type: a file or folder that exists."""
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"no such file or folder: {text}")
+    return path
+
+
+def output_dir(text):
+    """``argparse`` type: a folder to write into (created if missing; must not be a file)."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder; give a folder to write into")
+    return path
+
+
+def output_file(text):
+    """``argparse`` type: a file to write, in a folder that exists."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"the folder {path.parent} does not exist; create it first")
+    return path
+
+
+def _parse(text, kind, what):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}") from None
+
+
+def _one_line(error, limit=300):
+    """The first line of an exception's message (its type name if empty), at most ``limit`` characters."""
+    lines = str(error).strip().splitlines()
+    text = lines[0].strip() if lines else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def require(module, extra):
+    """Imports the optional package ``module``, or raises ``CliError`` saying how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise CliError(
+            f"needs the optional package '{module}', which is not installed: "
+            f"pip install {module} (or the extra keras_attn[{extra}])"
+        ) from None
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose errors are one line: ``keras-attn <command>: <message>``."""
+
+    def error(self, message):
+        print(f"{self.prog}: {message} (see {self.prog} --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def add_command(sub, name, func, help):
+    """Adds subcommand ``name`` run by ``func(args)``; returns its parser to add arguments to."""
+    parser = sub.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".")
+    parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="show the backend's log lines and Python warnings")
+    parser.set_defaults(func=func)
+    return parser
+
+
+# ----------------------------------------------------------------- commands
 def _cmd_info(args):
     import keras
 
@@ -21,31 +134,46 @@ def _cmd_info(args):
     return 0
 
 
+def _benchmarks_root():
+    """The source checkout holding ``benchmarks/``, or ``None`` (an installed wheel has none)."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "benchmarks" / "__main__.py").exists() else None
+
+
 def _cmd_bench(args):
-    import pathlib
     import runpy
 
-    root = pathlib.Path(__file__).resolve().parents[1]
-    if not (root / "benchmarks" / "__main__.py").exists():
-        print("keras-attn bench runs the benchmarks/ folder of a source checkout "
-              "(pip install -e . from a clone); none was found next to this installation.")
-        return 2
+    root = _benchmarks_root()
+    if root is None:
+        raise CliError(
+            "runs the benchmarks/ folder of a source checkout, and this installation has none; "
+            "clone the repository and run it there (pip install -e . or python -m benchmarks)"
+        )
     sys.path.insert(0, str(root))
     argv = sys.argv
     try:
         sys.argv = ["python -m benchmarks", *args.bench_args]
         runpy.run_module("benchmarks", run_name="__main__")
     except SystemExit as done:
-        return int(done.code or 0)
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
     finally:
         sys.argv = argv
     return 0
 
 
 def _load_translator(path):
+    """``DateTranslator.load(path)``; a file that is not a translator is a ``CliError``."""
     from keras_attn.models import DateTranslator
 
-    return DateTranslator.load(path)
+    try:
+        return DateTranslator.load(path)
+    except FileNotFoundError as error:
+        raise CliError(_one_line(error)) from None
+    except Exception as error:  # keras/h5py/zipfile/TensorFlow all have their own errors for a bad file
+        raise CliError(
+            f"{path} is not a date translator (.keras, .h5 or SavedModel folder written by "
+            f"keras-attn train-dates): {_one_line(error)}"
+        ) from None
 
 
 def _cmd_translate(args):
@@ -54,14 +182,14 @@ def _cmd_translate(args):
     if args.min_confidence is None:
         args.min_confidence = DEFAULT_MIN_CONFIDENCE
     if not 0.0 <= args.min_confidence <= 1.0:
-        print(f"keras-attn translate: --min-confidence must be in [0, 1]; got {args.min_confidence}", file=sys.stderr)
-        return 2
+        raise CliError(f"--min-confidence must be in [0, 1]; got {args.min_confidence}")
+    if args.plot:
+        require("matplotlib", "viz")
     translator = _load_translator(args.model)
     try:
         results = translator.translate(args.dates, return_confidence=True)
     except ValueError as error:
-        print(f"keras-attn translate: {error}", file=sys.stderr)
-        return 2
+        raise CliError(_one_line(error)) from None
     for human, (iso, confidence, valid) in zip(args.dates, results):
         # the warning marker: "!" not a valid date, "?" below --min-confidence
         flag = "!" if not valid else "?" if confidence < args.min_confidence else ""
@@ -84,6 +212,8 @@ def _cmd_translate(args):
 def _cmd_train(args):
     import time
 
+    for module in ("babel", "tqdm"):
+        require(module, "dates")
     from keras_attn.models.translator import SHOWCASE, train_date_translator
 
     start = time.time()
@@ -106,13 +236,15 @@ def _cmd_train(args):
 
 
 def _cmd_eval(args):
+    require("babel", "dates")
+    if not args.json:
+        require("tqdm", "dates")
     translator = _load_translator(args.model)
     if args.typed:
         try:
             scores = translator.evaluate_typed(args.typed)
         except (OSError, ValueError) as error:
-            print(f"keras-attn eval-dates: {error}", file=sys.stderr)
-            return 2
+            raise CliError(_one_line(error)) from None
         if args.json:
             print(json.dumps(scores))
             return 0
@@ -132,66 +264,130 @@ def _cmd_eval(args):
     return 0
 
 
+def _cmd_export(args):
+    from keras_attn.export import ExportError, TARGETS, export_date_translator
+
+    if args.format == "onnx":
+        require("onnx", "onnx")
+    translator = _load_translator(args.model)
+    if (args.out / TARGETS[args.format]).exists() and not args.force:
+        raise CliError(f"{args.out / TARGETS[args.format]} exists; remove it or pass --force")
+    try:
+        written = export_date_translator(translator, args.out, args.format)
+    except ExportError as error:
+        raise CliError(str(error)) from None
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+# ------------------------------------------------------------------- parser
 def build_parser():
-    parser = argparse.ArgumentParser(prog="keras-attn", description="Attention layers for Keras 3.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    info = sub.add_parser("info", help="print versions, the backend and the public layers")
-    info.set_defaults(func=_cmd_info)
-    bench = sub.add_parser(
-        "bench",
-        help="run the benchmarks (python -m benchmarks): --quick, --only NAME, --backend B, --out FILE",
-        add_help=False,
-    )
+    parser = _Parser(prog=PROG, description="Attention layers for Keras 3.")
+    parser.add_argument("--verbose", action="store_true", help="show the backend's log lines and Python warnings")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    add_command(sub, "info", _cmd_info, "print versions, the backend and the public layers")
+
+    if _benchmarks_root() is not None:  # only a source checkout has benchmarks/
+        bench = sub.add_parser(
+            "bench",
+            help="run the benchmarks (python -m benchmarks): --quick, --only NAME, --backend B, --out FILE",
+            add_help=False,
+        )
+    else:
+        bench = sub.add_parser("bench", add_help=False)  # not listed; explains itself when called
     bench.set_defaults(func=_cmd_bench, bench_args=[])
 
-    translate = sub.add_parser("translate", help="translate human dates into ISO dates")
+    translate = add_command(sub, "translate", _cmd_translate, "translate human dates into ISO dates")
     translate.add_argument("dates", nargs="+", help='dates such as "3 May 1979"')
-    translate.add_argument("--model", default=None, help="a .keras/.h5 file or SavedModel folder (default: the shipped model)")
-    translate.add_argument("--plot", metavar="FILE.png", help="write the attention map of the first date")
+    translate.add_argument("--model", type=existing_path, default=None,
+                           help="a .keras/.h5 file or SavedModel folder (default: the shipped model)")
+    translate.add_argument("--plot", metavar="FILE.png", type=output_file,
+                           help="write the attention map of the first date (needs matplotlib)")
     translate.add_argument("--tsv", action="store_true", help="print 'input<TAB>iso<TAB>confidence<TAB>flag' lines")
     translate.add_argument(
         "--min-confidence", type=float, default=None,
         help="mark outputs below this confidence with [?] (invalid dates get [!]); default: the calibrated "
         "DEFAULT_MIN_CONFIDENCE of keras_attn.models.translator, see docs/date_inputs.md",
     )
-    translate.set_defaults(func=_cmd_translate)
 
-    train = sub.add_parser("train-dates", help="train a date translator and save it in all three formats")
-    train.add_argument("--examples", type=int, default=80000)
-    train.add_argument("--epochs", type=int, default=8)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--batch-size", type=int, default=256)
-    train.add_argument("--learning-rate", type=float, default=0.01)
-    train.add_argument("--out", required=True, help="output folder")
-    train.set_defaults(func=_cmd_train)
+    train = add_command(sub, "train-dates", _cmd_train, "train a date translator and save it in all three formats")
+    train.add_argument("--examples", type=positive_int, default=80000)
+    train.add_argument("--epochs", type=positive_int, default=8)
+    train.add_argument("--seed", type=non_negative_int, default=0)
+    train.add_argument("--batch-size", type=positive_int, default=256)
+    train.add_argument("--learning-rate", type=positive_float, default=0.01)
+    train.add_argument("--out", type=output_dir, required=True, help="output folder")
 
-    evaluate = sub.add_parser("eval-dates", help="exact-match and per-character accuracy on fresh dates")
-    evaluate.add_argument("--model", default=None, help="default: the shipped model")
-    evaluate.add_argument("--examples", type=int, default=10000)
-    evaluate.add_argument("--seed", type=int, default=1, help="data seed (the shipped model was trained on seed 0)")
+    evaluate = add_command(sub, "eval-dates", _cmd_eval, "exact-match and per-character accuracy on fresh dates")
+    evaluate.add_argument("--model", type=existing_path, default=None, help="default: the shipped model")
+    evaluate.add_argument("--examples", type=positive_int, default=10000)
+    evaluate.add_argument("--seed", type=non_negative_int, default=1,
+                          help="data seed (the shipped model was trained on seed 0)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
-    evaluate.add_argument("--typed", metavar="FILE", help="score a file of 'input<TAB>ISO' lines instead (tests/data/typed_dates.tsv)")
-    evaluate.set_defaults(func=_cmd_eval)
+    evaluate.add_argument("--typed", metavar="FILE", type=existing_path,
+                          help="score a file of 'input<TAB>ISO' lines instead (tests/data/typed_dates.tsv)")
+
+    export = add_command(sub, "export-dates", _cmd_export, "write the date translator for serving (ONNX, SavedModel, TFLite)")
+    export.add_argument("out", type=output_dir, help="output folder (the vocabulary file is written there too)")
+    export.add_argument("--format", choices=("onnx", "savedmodel", "tflite"), default="onnx")
+    export.add_argument("--model", type=existing_path, default=None, help=".keras or .h5 file (default: the shipped model)")
+    export.add_argument("--force", action="store_true", help="overwrite an existing export")
     return parser
 
 
+def _quiet_python():
+    """Hides Python warnings and absl's Python log lines (the C++ ones: see keras_attn_cli)."""
+    import logging
+    import warnings
+
+    warnings.simplefilter("ignore")
+    logging.getLogger("absl").setLevel(logging.ERROR)
+    logging.getLogger("tf2onnx").setLevel(logging.CRITICAL)  # its per-op lines; a failed export says why in one line
+
+
 def main(argv=None):
-    _quiet_tf()
+    """Runs the command in ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    if argv[:1] == ["bench"]:  # everything after `bench` belongs to the benchmark runner
-        args = parser.parse_args(["bench"])
-        args.bench_args = argv[1:]
-        return args.func(args)
-    args = parser.parse_args(argv)
+    try:
+        if "bench" in argv and all(a == "--verbose" for a in argv[: argv.index("bench")]):
+            # everything after `bench` belongs to the benchmark runner
+            args = parser.parse_args(argv[: argv.index("bench") + 1])
+            args.bench_args = argv[argv.index("bench") + 1 :]
+        else:
+            args = parser.parse_args(argv)
+    except SystemExit as done:  # --help (0) or a usage error (2, already printed)
+        return done.code if isinstance(done.code, int) else 0
     if not getattr(args, "func", None):
-        parser.print_help()
+        commands = ", ".join(name for name in sub_commands(parser) if name != "bench" or _benchmarks_root())
+        print(f"{PROG}: no command given; choose one of {commands} (see {PROG} --help)", file=sys.stderr)
         return 2
+    if not args.verbose:
+        _quiet_python()
     try:
         return args.func(args)
-    except FileNotFoundError as error:
-        print(f"keras-attn {args.command}: {error}", file=sys.stderr)
+    except CliError as error:
+        print(f"{PROG} {args.command}: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.verbose:
+            raise
+        print(f"{PROG} {args.command}: unexpected {type(error).__name__}: {_one_line(error)} "
+              "(rerun with --verbose for the traceback)", file=sys.stderr)
+        return 1
+
+
+def sub_commands(parser):
+    """The names of ``parser``'s subcommands, in order."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import keras_attn.ops.softmax
         keras_attn.ops.sampling.grid_sample,
         keras_attn.layers.vision.eca.eca_kernel_size,
         keras_attn.layers.factory.get,
+        keras_attn.layers.factory.get_class,
     ],
     ids=lambda o: o.__name__,
 )

@@ -1,6 +1,6 @@
-"""All public layers, by family, and the ``get`` factory."""
+"""All public layers, by family, and the ``get`` / ``get_class`` factory."""
 
-from keras_attn.layers.factory import get
+from keras_attn.layers.factory import get, get_class
 from keras_attn.layers.sequence import (
     Attention,
     AttentionPooling,
@@ -43,4 +43,5 @@ __all__ = [
     "SqueezeExcite",
     # factory
     "get",
+    "get_class",
 ]

@@ -20,6 +20,8 @@ gather (``take``) on the image flattened to ``(B*H*W, C)``, so the functions run
 (``jit_compile=True`` / ``jax.jit``) on every backend.
 """
 
+import operator
+
 import keras
 import numpy as np
 from keras import ops
@@ -44,9 +46,13 @@ def _check_size(size):
         raise ValueError(f"size must be a pair (H_out, W_out) of positive integers; got {size!r}")
     out = []
     for s in size:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
+        try:  # ints, numpy ints, and the 0-d integer tensors that torch's tracer (ONNX export) gives for shapes
+            value = None if isinstance(s, bool) else operator.index(s)
+        except TypeError:
+            value = None
+        if value is None or value < 1:
             raise ValueError(f"size must be a pair (H_out, W_out) of positive integers; got {size!r}")
-        out.append(int(s))
+        out.append(int(value))
     return tuple(out)
 
 

@@ -1,11 +1,74 @@
-"""keras_attn.layers.get builds attention layers by name."""
+"""keras_attn.layers.get / get_class build every public layer by name."""
 
 import keras
 import numpy as np
 import pytest
 
+import keras_attn
 from keras_attn import CBAM, ECA, ChannelAttention, ResidualAttention, SpatialAttention, SpatialTransformer, SqueezeExcite
-from keras_attn.layers import get
+from keras_attn.layers import get, get_class
+from keras_attn.models import AttentionDecoder, BiLSTMEncoder
+from tests.cases import ALL_CASES
+
+#: The names of the README's layer table, written out (not derived from the code under test).
+README_NAMES = {
+    "attention": "Attention",
+    "one_step_attention": "OneStepAttention",
+    "global_attention": "GlobalAttention",
+    "local_attention": "LocalAttention",
+    "hard_attention": "HardAttention",
+    "self_attention": "SelfAttention",
+    "multi_head_attention": "MultiHeadAttention",
+    "attention_pooling": "AttentionPooling",
+    "positional_encoding": "PositionalEncoding",
+    "squeeze_excite": "SqueezeExcite",
+    "eca": "ECA",
+    "channel_attention": "ChannelAttention",
+    "spatial_attention": "SpatialAttention",
+    "cbam": "CBAM",
+    "spatial_transformer": "SpatialTransformer",
+    "residual_attention": "ResidualAttention",
+    "attention_decoder": "AttentionDecoder",
+    "bi_lstm_encoder": "BiLSTMEncoder",
+}
+
+
+@pytest.mark.parametrize("name, class_name", sorted(README_NAMES.items()))
+def test_every_public_layer_by_snake_case_and_class_name(name, class_name):
+    cls = get_class(name)
+    assert cls.__name__ == class_name
+    assert cls is getattr(keras_attn, class_name, None) or cls in (AttentionDecoder, BiLSTMEncoder)
+    assert get_class(class_name) is cls and get_class(name.replace("_", "-").upper()) is cls
+
+
+def test_no_public_layer_is_missing():
+    """Every layer class that keras_attn or keras_attn.models exports has a name."""
+    modules = (keras_attn, keras_attn.models)
+    exported = [getattr(m, n) for m in modules for n in m.__all__]
+    layers = {c for c in exported if isinstance(c, type) and issubclass(c, keras.layers.Layer)}
+    assert {c.__name__ for c in layers} == set(README_NAMES.values())
+    assert all(get_class(c.__name__) is c for c in layers)
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.id)
+def test_get_builds_each_case_with_its_arguments(case):
+    """``get(name, **kwargs)`` equals the constructor: same config (names aside)."""
+    name = {v: k for k, v in README_NAMES.items()}[case.cls.__name__]
+    built, direct = get(name, **case.kwargs), case.cls(**case.kwargs)
+    assert type(built) is case.cls
+    strip = lambda config: {k: v for k, v in config.items() if k != "name"}  # noqa: E731
+    assert strip(built.get_config()) == strip(direct.get_config())
+
+
+def test_get_class_passthrough_and_errors():
+    assert get_class(None) is None and get_class("None") is None
+    assert get_class(keras_attn.SelfAttention) is keras_attn.SelfAttention
+    with pytest.raises(ValueError, match=r"name must be one of 'attention', .*'squeeze_excite', .*'stn' or None; got 'transformer'"):
+        get_class("transformer")
+    with pytest.raises(ValueError, match=r"name must be a keras_attn layer name, a layer class or None; got 3"):
+        get_class(3)
+    with pytest.raises(ValueError, match="keyword arguments cannot be applied to an existing layer instance"):
+        get(ECA(), kernel_size=3)
 
 
 @pytest.mark.parametrize(
@@ -20,10 +83,13 @@ from keras_attn.layers import get
         ("spatial", SpatialAttention),
         ("stn", SpatialTransformer),
         ("residual_attention", ResidualAttention),
+        ("residual", ResidualAttention),
+        ("mha", keras_attn.MultiHeadAttention),
     ],
 )
-def test_names(name, cls):
-    assert type(get(name)) is cls
+def test_aliases(name, cls):
+    kwargs = {"num_heads": 2, "key_dim": 4} if name == "mha" else {}
+    assert type(get(name, **kwargs)) is cls
 
 
 def test_kwargs_are_forwarded():
@@ -39,7 +105,7 @@ def test_none_instance_and_class():
 
 
 def test_unknown_name():
-    with pytest.raises(ValueError, match=r"name must be one of 'se', .* or None; got 'senet'"):
+    with pytest.raises(ValueError, match=r"name must be one of 'attention', .* or None; got 'senet'"):
         get("senet")
 
 
