@@ -1,5 +1,5 @@
-"""Data sets that ship as generators (nothing is downloaded)."""
+"""Data sets that ship as generators or inside installed packages (nothing is downloaded)."""
 
-from keras_attn.datasets import dates
+from keras_attn.datasets import dates, digits
 
-__all__ = ["dates"]
+__all__ = ["dates", "digits"]
