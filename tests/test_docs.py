@@ -21,6 +21,9 @@ The rules (docs/contributing.md states them for writers):
   it is listed as a skipped test with the reason (``pytest -rs``).
 - ``<!-- backend: tensorflow -->`` before a block: it runs on that backend
   only (for output or APIs that exist on one backend).
+- ``<!-- requires: onnxruntime -->`` before a block: it runs only where that
+  module (an optional dependency) can be imported, and is listed as skipped
+  elsewhere.
 - ```text blocks are not code. Any other fence language is an error.
 - ``<!-- excerpt: path/in/repo -->`` before a block: the block quotes that
   file; its lines (``...`` lines aside) must appear there in order.
@@ -51,7 +54,7 @@ LANGUAGES = {"python", "bash", "console", "text"}
 BACKENDS = {"tensorflow", "jax", "torch"}
 
 _FENCE = re.compile(r"^( *)```\s*([\w-]*)\s*$")
-_MARKER = re.compile(r"^ *<!--\s*(not-run|backend|excerpt)\s*:\s*(.*?)\s*-->\s*$")
+_MARKER = re.compile(r"^ *<!--\s*(not-run|backend|excerpt|requires)\s*:\s*(.*?)\s*-->\s*$")
 
 
 @dataclasses.dataclass
@@ -73,6 +76,12 @@ class Block:
     @property
     def backend(self):
         return self.markers.get("backend")
+
+    @property
+    def missing(self):
+        """The modules of a ``requires`` marker that cannot be imported here."""
+        names = [n.strip() for n in self.markers.get("requires", "").split(",") if n.strip()]
+        return [n for n in names if importlib.util.find_spec(n) is None]
 
 
 def blocks(page):
@@ -200,7 +209,7 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     keras.utils.set_random_seed(0)
     namespace = {"__name__": "__docs__"}
-    skipped = []
+    skipped, ran = [], 0
     start = time.perf_counter()
     for block in blocks(page):
         if block.lang != "python" or "excerpt" in block.markers:
@@ -211,13 +220,19 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
         if block.backend and block.backend != BACKEND:
             skipped.append(f"{block.where} ({block.backend} only)")
             continue
+        if block.missing:
+            skipped.append(f"{block.where} (needs {', '.join(block.missing)})")
+            continue
+        ran += 1
         try:
             _run_python(block, namespace)
         except AssertionError:
             raise
         except Exception as error:
             raise AssertionError(f"{block.where} raised {type(error).__name__}: {error}") from error
-    print(f"{_page_id(page)}: python blocks ran in {time.perf_counter() - start:.1f} s; skipped: {skipped or 'none'}")
+    if skipped and not ran:
+        pytest.skip(f"no python block of {_page_id(page)} runs here: {skipped}")
+    print(f"{_page_id(page)}: {ran} python blocks ran in {time.perf_counter() - start:.1f} s; skipped: {skipped or 'none'}")
 
 
 # -------------------------------------------------------------- shell blocks
@@ -354,7 +369,7 @@ def test_shell_blocks(page, tmp_path, monkeypatch):
     for block in blocks(page):
         if block.lang not in ("bash", "console"):
             continue
-        if block.backend and block.backend != BACKEND:
+        if block.backend and block.backend != BACKEND or block.missing:
             continue
         for argv, expected in _commands(block):
             _check_command(block, list(argv), expected)
