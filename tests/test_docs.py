@@ -2,8 +2,9 @@
 
 The rules (docs/contributing.md states them for writers):
 
-- ```python blocks run in order in one fresh namespace per page (a page can
-  build up), in a temporary working folder. A block with ``>>>`` prompts runs
+- The blocks of a page run in order, in one temporary working folder
+  (one test per page). ```python blocks share one fresh namespace per page (a
+  page can build up). A block with ``>>>`` prompts runs
   as a doctest in that namespace, so its printed output is checked.
 - ```bash and ```console blocks: each command (``&&`` splits commands, ``#``
   starts a comment; in a console block commands start with ``$ `` and the
@@ -188,10 +189,6 @@ def test_not_run_blocks_are_listed(block):
 # -------------------------------------------------------------- python blocks
 
 
-def _python_pages():
-    return [p for p in PAGES if any(b.lang == "python" and "excerpt" not in b.markers for b in blocks(p))]
-
-
 def _run_python(block, namespace):
     if re.search(r"^\s*>>> ", block.text, flags=re.M):
         test = doctest.DocTestParser().get_doctest(block.text, namespace, block.where, str(block.page), block.line)
@@ -202,37 +199,6 @@ def _run_python(block, namespace):
     else:
         code = compile("\n" * block.line + block.text, str(block.page), "exec")  # tracebacks show page lines
         exec(code, namespace)
-
-
-@pytest.mark.parametrize("page", _python_pages(), ids=_page_id)
-def test_python_blocks_run(page, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    keras.utils.set_random_seed(0)
-    namespace = {"__name__": "__docs__"}
-    skipped, ran = [], 0
-    start = time.perf_counter()
-    for block in blocks(page):
-        if block.lang != "python" or "excerpt" in block.markers:
-            continue
-        if block.not_run:
-            skipped.append(f"{block.where} (not-run: {block.not_run})")
-            continue
-        if block.backend and block.backend != BACKEND:
-            skipped.append(f"{block.where} ({block.backend} only)")
-            continue
-        if block.missing:
-            skipped.append(f"{block.where} (needs {', '.join(block.missing)})")
-            continue
-        ran += 1
-        try:
-            _run_python(block, namespace)
-        except AssertionError:
-            raise
-        except Exception as error:
-            raise AssertionError(f"{block.where} raised {type(error).__name__}: {error}") from error
-    if skipped and not ran:
-        pytest.skip(f"no python block of {_page_id(page)} runs here: {skipped}")
-    print(f"{_page_id(page)}: {ran} python blocks ran in {time.perf_counter() - start:.1f} s; skipped: {skipped or 'none'}")
 
 
 # -------------------------------------------------------------- shell blocks
@@ -359,17 +325,44 @@ def _check_command(block, argv, expected):
         _check_other(block, argv)
 
 
-def _shell_pages():
-    return [p for p in PAGES if any(b.lang in ("bash", "console") for b in blocks(p))]
+def _runnable_pages():
+    return [p for p in PAGES if any(b.lang != "text" and "excerpt" not in b.markers for b in blocks(p))]
 
 
-@pytest.mark.parametrize("page", _shell_pages(), ids=_page_id)
-def test_shell_blocks(page, tmp_path, monkeypatch):
+@pytest.mark.parametrize("page", _runnable_pages(), ids=_page_id)
+def test_page_runs(page, tmp_path, monkeypatch):
+    """All blocks of a page in order, in one temporary folder and one python namespace."""
     monkeypatch.chdir(tmp_path)
+    keras.utils.set_random_seed(0)
+    namespace = {"__name__": "__docs__"}
+    skipped, ran = [], 0
+    start = time.perf_counter()
     for block in blocks(page):
-        if block.lang not in ("bash", "console"):
+        if block.lang == "text" or "excerpt" in block.markers:
             continue
-        if block.backend and block.backend != BACKEND or block.missing:
+        if block.backend and block.backend != BACKEND:
+            skipped.append(f"{block.where} ({block.backend} only)")
             continue
-        for argv, expected in _commands(block):
-            _check_command(block, list(argv), expected)
+        if block.missing:
+            skipped.append(f"{block.where} (needs {', '.join(block.missing)})")
+            continue
+        if block.lang == "python":
+            if block.not_run:
+                skipped.append(f"{block.where} (not-run: {block.not_run})")
+                continue
+            try:
+                _run_python(block, namespace)
+            except AssertionError:
+                raise
+            except Exception as error:
+                raise AssertionError(f"{block.where} raised {type(error).__name__}: {error}") from error
+        else:  # bash, console: not-run blocks are still checked (commands parsed, files found)
+            for argv, expected in _commands(block):
+                _check_command(block, list(argv), expected)
+            if block.not_run:
+                skipped.append(f"{block.where} (not-run: {block.not_run})")
+                continue
+        ran += 1
+    if skipped and not ran:
+        pytest.skip(f"no block of {_page_id(page)} runs here: {skipped}")
+    print(f"{_page_id(page)}: {ran} blocks ran in {time.perf_counter() - start:.1f} s; skipped: {skipped or 'none'}")
