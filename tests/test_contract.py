@@ -1,4 +1,12 @@
-"""The layer contract of DESIGN.md section 3, checked for every layer case.
+"""The layer contract, checked for every layer case.
+
+Every public layer validates its arguments and input shapes with a clear
+``ValueError``, creates its weights in ``build``, reports its output shape,
+round-trips its config, is registered for loading, saves and reloads as
+``.keras`` / ``.h5`` / SavedModel, fits under ``jit_compile=True``, honours
+masks (masked positions do not matter, fully masked rows stay finite), can
+return its attention weights, runs under mixed precision and has a Keras-style
+docstring whose example runs (numbered sections below).
 
 A layer enters this suite by adding a ``LayerCase`` in ``tests/cases/``.
 """

@@ -1,6 +1,6 @@
-"""Seed 002's Coursera date-translation model, built the assignment's way, as an acceptance test.
+"""The Coursera date-translation model, built the assignment's way, as an acceptance test.
 
-``modelf`` below is the assignment's code (DESIGN.md section 4, seed 002),
+``modelf`` below is the code of the Coursera *Neural Machine Translation* assignment,
 with the hand-written ``one_step_attention`` replaced by one shared
 ``keras_attn.OneStepAttention`` layer and the Keras 2 idioms updated as Keras 3
 requires (``Adam(learning_rate=...)`` without ``decay``; one metric per

@@ -1,4 +1,8 @@
-"""Argument and shape validation shared by every public layer (DESIGN.md section 3)."""
+"""Argument and shape validation shared by every public layer.
+
+Every check raises ``ValueError`` naming the argument or the layer, what is
+allowed and what was received, before any backend op runs.
+"""
 
 import numbers
 

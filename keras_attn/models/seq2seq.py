@@ -1,4 +1,4 @@
-"""Seed 002's Bidirectional-LSTM ``seq2seq_att`` model, faithful and fused."""
+"""The Coursera date-translation assignment's Bidirectional-LSTM ``seq2seq_att`` model, faithful and fused."""
 
 import keras
 from keras import ops
@@ -313,7 +313,7 @@ class AttentionDecoder(keras.layers.Layer):
 
 
 def seq2seq_att(Tx, Ty, n_a, n_s, input_dim, output_dim, fused=False, attention_units=10, name=None):
-    """Seed 002's date-translation model: Bi-LSTM encoder, attention LSTM decoder.
+    """The Coursera assignment's date-translation model: Bi-LSTM encoder, attention LSTM decoder.
 
     Inputs ``[X (B, Tx, input_dim), s0 (B, n_s), c0 (B, n_s)]``.
 

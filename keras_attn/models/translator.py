@@ -1,4 +1,4 @@
-"""The date translator: human dates in, ISO dates out (seed 002's main job)."""
+"""The date translator: human dates in, ISO dates out (the Coursera assignment's model, trained)."""
 
 import json
 import math

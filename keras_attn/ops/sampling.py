@@ -1,7 +1,7 @@
 """Affine grids and the bilinear sampler of Spatial Transformer Networks.
 
 The coordinate conventions are PyTorch's ``torch.nn.functional.affine_grid``
-and ``grid_sample`` (the de-facto standard, DESIGN.md section 4), with images
+and ``grid_sample`` (the de-facto standard), with images
 in NHWC layout:
 
 * a grid holds normalised ``(x, y)`` in ``[-1, 1]``, ``x`` along the width;

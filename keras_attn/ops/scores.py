@@ -1,4 +1,4 @@
-"""Attention score functions (DESIGN.md section 4).
+"""Attention score functions: dot, scaled dot, general, cosine, concat and additive.
 
 Every function takes a query ``(B, Tq, dq)`` and keys ``(B, Tk, dk)`` and
 returns raw scores ``(B, Tq, Tk)``. Weights follow Keras's ``x @ kernel``

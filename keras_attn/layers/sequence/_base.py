@@ -1,7 +1,7 @@
 """Shared machinery of the query/value attention layers.
 
 ``ScoreWeights`` creates and applies the weights of the six score functions of
-DESIGN.md section 4 (``keras_attn.ops.scores``); ``QueryValueAttention`` is the
+``keras_attn.ops.scores`` (dot, scaled_dot, general, cosine, concat, additive); ``QueryValueAttention`` is the
 base of ``GlobalAttention``, ``LocalAttention`` and ``HardAttention``: the
 ``[query, value(, key)]`` call, its masks, the causal mask, dropout, output
 masking and the symbolic output specs. Subclasses change how raw scores become

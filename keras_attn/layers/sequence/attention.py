@@ -1,4 +1,4 @@
-"""Many-to-one attention (seed 003, the `attention` package's layer, on Keras 3)."""
+"""Many-to-one attention (the `attention` package's layer, on Keras 3)."""
 
 import keras
 from keras import ops
@@ -25,7 +25,7 @@ class Attention(keras.layers.Layer):
 
     Then ``alpha = softmax_s(score)``, ``c = sum_s alpha_s h_s`` and the output
     is ``tanh([c; h_t] W_c)`` with ``W_c`` of shape ``(2D, units)``. No biases.
-    This is the layer of the ``attention`` package (seed 003), fixed for Keras
+    This is the layer of the ``attention`` package (philipperemy/keras-attention), fixed for Keras
     3: it trains, saves and reloads, honours masks (the query is the last
     *unmasked* step, so right padding never becomes the query; a fully masked
     sequence gives zeros), and can return its weights.

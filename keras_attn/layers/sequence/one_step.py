@@ -1,4 +1,4 @@
-"""The Coursera ``one_step_attention`` (seed 002) as one layer."""
+"""The ``one_step_attention`` of the Coursera *Neural Machine Translation* assignment as one layer."""
 
 import keras
 from keras import ops

@@ -1,4 +1,4 @@
-"""Attention pooling: seed 004's attention model and HAN's context-vector pooling."""
+"""Attention pooling: HAN's context-vector pooling, and the attention model with an external context."""
 
 import keras
 from keras import ops
@@ -19,8 +19,9 @@ class AttentionPooling(keras.layers.Layer):
 
     ``u`` is the learned context vector of the Hierarchical Attention Network
     (Yang et al., 2016); with an external ``c`` this is the attention model of
-    seed 004 (``m_i = tanh(W_c c + W_y y_i)``, ``s_i = softmax(w_m . m_i)``,
-    ``z = sum_i s_i y_i``).
+    Heuritech's *Attention Mechanism* blog post (2016):
+    ``m_i = tanh(W_c c + W_y y_i)``, ``s_i = softmax(w_m . m_i)``,
+    ``z = sum_i s_i y_i``.
 
     Weights, in ``get_weights()`` order: ``W`` ``(D, units)``, ``b``
     ``(units,)``, ``W_c`` ``(Dc, units)`` (only with a context input), ``u``

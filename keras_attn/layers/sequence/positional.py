@@ -1,4 +1,4 @@
-"""Sinusoidal positional encoding ("Attention Is All You Need", seed 001)."""
+"""Sinusoidal positional encoding ("Attention Is All You Need")."""
 
 import keras
 from keras import ops

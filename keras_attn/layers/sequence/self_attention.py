@@ -1,4 +1,4 @@
-"""Single-head self-attention with learned Q, K, V projections (seed 001 section 2)."""
+"""Single-head self-attention with learned Q, K, V projections."""
 
 import keras
 from keras import ops

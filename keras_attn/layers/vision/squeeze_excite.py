@@ -1,4 +1,4 @@
-"""Squeeze-and-Excitation (Hu et al., SENet), the channel-domain attention of seeds 000/001."""
+"""Squeeze-and-Excitation (Hu et al., SENet): channel attention."""
 
 import keras
 from keras import ops

@@ -1,4 +1,4 @@
-"""Numpy re-implementations of the formulas of DESIGN.md section 4 (float64)."""
+"""Numpy re-implementations of the attention formulas (scores, softmax, weighted sums), in float64."""
 
 import numpy as np
 

@@ -9,7 +9,7 @@ from tests._helpers import FiniteDifferences, gradient, np_softmax, numeric_grad
 
 
 def np_attention(x, weights, score, mask=None):
-    """DESIGN.md section 4, written out per sequence in numpy (float64)."""
+    """The many-to-one attention formulas (luong / bahdanau score, softmax, ``tanh([c; h_t] W_c)``), per sequence in numpy (float64)."""
     x = np.asarray(x, "float64")
     batch, steps, _ = x.shape
     mask = np.ones((batch, steps), bool) if mask is None else np.asarray(mask, bool)

@@ -1,4 +1,4 @@
-"""AttentionPooling against the numpy formula of seed 004 / HAN."""
+"""AttentionPooling against the numpy formula of HAN pooling and the attention model with a context input."""
 
 import keras
 import numpy as np

@@ -1,5 +1,6 @@
-# Seed 003's example, exactly as printed, with one change: the import line
-# `from attention import Attention` became `from keras_attn import Attention`.
+# The example of the `attention` package (philipperemy/keras-attention), exactly as
+# published, with one change: the import line `from attention import Attention`
+# became `from keras_attn import Attention`.
 import numpy as np
 from tensorflow.keras import Input
 from tensorflow.keras.layers import Dense, LSTM
