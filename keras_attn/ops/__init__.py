@@ -6,6 +6,7 @@ XLA. Layers share these functions instead of re-implementing them.
 
 from keras_attn.ops._dtypes import float_dtype, upcast
 from keras_attn.ops.attention import causal_mask, multi_head_attention
+from keras_attn.ops.glimpses import extract_glimpses, glimpse_boxes
 from keras_attn.ops.recurrent import bidirectional_lstm
 from keras_attn.ops.sampling import affine_grid, grid_sample
 from keras_attn.ops.scores import (
@@ -29,8 +30,10 @@ __all__ = [
     "concat_score",
     "cosine_score",
     "dot_score",
+    "extract_glimpses",
     "float_dtype",
     "general_score",
+    "glimpse_boxes",
     "grid_sample",
     "last_valid_step",
     "masked_softmax",

@@ -1,0 +1,158 @@
+"""The glimpse sensor of the Recurrent Attention Model: multi-resolution retinas around locations.
+
+Geometry (``align_corners=False`` convention of ``grid_sample``, NHWC images of
+height ``H`` and width ``W``; pixel ``j`` covers ``[j - 1/2, j + 1/2]`` and has
+its centre at ``j``):
+
+* a location ``(x, y)`` in ``[-1, 1]`` is the point ``c_x = ((x + 1) W - 1) / 2``,
+  ``c_y = ((y + 1) H - 1) / 2`` in pixel-centre coordinates: ``(-1, -1)`` is
+  the top-left corner of the image, ``(1, 1)`` the bottom-right corner and
+  ``(0, 0)`` the centre, as in ``affine_grid``/``grid_sample``;
+* scale ``i`` of the retina looks at the ``P × P`` square, ``P = p s^i``,
+  centred on ``c``: the ``P × P`` points ``(c_x + k - (P - 1)/2,
+  c_y + m - (P - 1)/2)``, ``k, m = 0 .. P - 1``, one pixel apart. Each point
+  is read with the exact bilinear sampler (``grid_sample``, zeros outside the
+  image), then ``s^i × s^i`` blocks of points are averaged down to ``p × p``.
+
+When the square is pixel-aligned (``c - (P - 1)/2`` an integer, e.g. the image
+centre when ``W - P`` and ``H - P`` are even) every point is a pixel centre and
+scale ``i`` is exactly the zero-padded crop, block-averaged. At other locations
+it is that crop of the bilinearly interpolated image, so the glimpse moves
+smoothly with the location.
+"""
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_attn.ops._dtypes import float_dtype, upcast
+from keras_attn.ops.sampling import grid_sample
+
+
+def _check_positive_int(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_glimpse_args(patch_size, num_scales, scale_factor):
+    """Validates the retina arguments; returns them as Python ints (shared by the op and the layers)."""
+    return (
+        _check_positive_int("patch_size", patch_size),
+        _check_positive_int("num_scales", num_scales),
+        _check_positive_int("scale_factor", scale_factor),
+    )
+
+
+def extract_glimpses(images, locations, patch_size, num_scales=1, scale_factor=2):
+    """Multi-resolution glimpses (the retina of Mnih et al., 2014) of ``images`` at ``locations``.
+
+    For each image ``b`` and scale ``i = 0 .. num_scales - 1``, with ``p =
+    patch_size``, ``s = scale_factor`` and ``P = p s^i``:
+
+    ``out[b, i] = blockmean_{s^i}(bilinear(images[b], square_P(locations[b])))``
+
+    where ``square_P(l)`` is the ``P × P`` grid of points one pixel apart
+    centred on ``l`` and ``blockmean`` averages ``s^i × s^i`` blocks: a
+    ``p × p`` low-resolution view of a square ``s^i`` times wider than the
+    first (see the module docstring for the exact geometry). Pixels outside
+    the image count as 0. With one scale at the centre ``(0, 0)`` of an image
+    with ``H - p`` and ``W - p`` even, the glimpse is exactly the central
+    ``p × p`` crop.
+
+    Static shapes, ``keras.ops`` only (runs under XLA on every backend), and
+    differentiable with respect to ``images`` (and ``locations``, through the
+    bilinear weights).
+
+    Args:
+        images: ``(B, H, W, C)`` tensor (NHWC), ``H``, ``W``, ``C`` static.
+        locations: ``(B, 2)`` normalised ``(x, y)``, ``x`` along the width;
+            ``(-1, -1)`` is the top-left corner, ``(0, 0)`` the centre.
+            Values outside ``[-1, 1]`` are allowed (the retina then sees zeros).
+        patch_size: ``p``, the side of every returned patch (int >= 1).
+        num_scales: number of scales (int >= 1); defaults to 1.
+        scale_factor: ``s``, how many times wider each next square is (int >= 1); defaults to 2.
+
+    Returns:
+        ``(B, num_scales, p, p, C)`` tensor, in the float dtype of ``images``
+        (float32 math for half precision; integer images give float32).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from keras_attn.ops import extract_glimpses
+    >>> images = np.arange(36, dtype="float32").reshape(1, 6, 6, 1)
+    >>> out = extract_glimpses(images, np.zeros((1, 2), "float32"), patch_size=2, num_scales=2)
+    >>> tuple(out.shape)
+    (1, 2, 2, 2, 1)
+    >>> np.asarray(out)[0, 0, ..., 0].tolist()  # the central 2 x 2 pixels
+    [[14.0, 15.0], [20.0, 21.0]]
+    >>> np.asarray(out)[0, 1, ..., 0].tolist()  # the central 4 x 4, averaged in 2 x 2 blocks
+    [[10.5, 12.5], [22.5, 24.5]]
+    """
+    patch_size, num_scales, scale_factor = check_glimpse_args(patch_size, num_scales, scale_factor)
+    images = ops.convert_to_tensor(images)
+    locations = ops.convert_to_tensor(locations)
+    if len(images.shape) != 4 or any(d is None for d in images.shape[1:]):
+        raise ValueError(f"images must have shape (batch, H, W, C) with static H, W, C; received shape {tuple(images.shape)}")
+    if len(locations.shape) != 2 or locations.shape[-1] != 2:
+        raise ValueError(f"locations must have shape (batch, 2) of normalised (x, y); received shape {tuple(locations.shape)}")
+    height, width, channels = (int(d) for d in images.shape[1:])
+    image_dtype = keras.backend.standardize_dtype(images.dtype)
+    dtype = float_dtype(image_dtype) if "float" in image_dtype else float_dtype(locations.dtype)
+    images = ops.cast(upcast(images), dtype)
+    locations = ops.cast(upcast(locations), dtype)
+
+    # One grid for all scales: (B, N, 1, 2) with N = sum_i P_i^2 points, offsets in
+    # normalised units (one pixel = 2 / W along x, 2 / H along y).
+    sizes = [patch_size * scale_factor**i for i in range(num_scales)]
+    offsets = []
+    for size in sizes:
+        steps = np.arange(size, dtype="float64") - (size - 1) / 2.0
+        dy, dx = np.meshgrid(steps * (2.0 / height), steps * (2.0 / width), indexing="ij")
+        offsets.append(np.stack([dx, dy], axis=-1).reshape(-1, 2))
+    offsets = ops.convert_to_tensor(np.concatenate(offsets, axis=0).astype(dtype))  # (N, 2)
+    grid = ops.expand_dims(ops.expand_dims(locations, 1) + offsets, 2)  # (B, N, 1, 2)
+    points = ops.reshape(grid_sample(images, grid), (-1, grid.shape[1], channels))  # (B, N, C)
+
+    patches, start = [], 0
+    for i, size in enumerate(sizes):
+        block = scale_factor**i
+        part = points[:, start : start + size * size]
+        start += size * size
+        part = ops.reshape(part, (-1, patch_size, block, patch_size, block, channels))
+        patches.append(ops.mean(part, axis=(2, 4)))
+    out = ops.stack(patches, axis=1)
+    return ops.cast(out, image_dtype) if "float" in image_dtype else out
+
+
+def glimpse_boxes(locations, image_size, patch_size, num_scales=1, scale_factor=2):
+    """The squares that ``extract_glimpses`` reads, in pixel-edge coordinates, for plotting.
+
+    Scale ``i`` covers ``[c_x - P/2, c_x + P/2] × [c_y - P/2, c_y + P/2]``,
+    ``P = patch_size * scale_factor**i``, where ``c`` is the location in
+    pixel-centre coordinates (pixel ``j`` spans ``[j - 1/2, j + 1/2]``, as in
+    ``matplotlib``'s ``imshow``).
+
+    Args:
+        locations: ``(..., 2)`` normalised ``(x, y)`` (array-like).
+        image_size: ``(H, W)``.
+        patch_size, num_scales, scale_factor: as in ``extract_glimpses``.
+
+    Returns:
+        float64 numpy array ``(..., num_scales, 4)`` of ``(x0, y0, x1, y1)``.
+
+    Example:
+
+    >>> from keras_attn.ops.glimpses import glimpse_boxes
+    >>> glimpse_boxes([0.0, 0.0], (60, 60), patch_size=8, num_scales=2).tolist()
+    [[25.5, 25.5, 33.5, 33.5], [21.5, 21.5, 37.5, 37.5]]
+    """
+    patch_size, num_scales, scale_factor = check_glimpse_args(patch_size, num_scales, scale_factor)
+    locations = np.asarray(keras.ops.convert_to_numpy(locations), dtype="float64")
+    height, width = (int(s) for s in image_size)
+    cx = ((locations[..., 0] + 1.0) * width - 1.0) / 2.0
+    cy = ((locations[..., 1] + 1.0) * height - 1.0) / 2.0
+    half = np.array([patch_size * scale_factor**i / 2.0 for i in range(num_scales)])
+    cx, cy = cx[..., None], cy[..., None]
+    return np.stack([cx - half, cy - half, cx + half, cy + half], axis=-1)

@@ -1,0 +1,179 @@
+"""extract_glimpses against numpy oracles (zero-padded crop then block average; bilinear then block average)."""
+
+import doctest
+
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_attn.ops import extract_glimpses, glimpse_boxes
+from keras_attn.ops import glimpses as glimpses_module
+from tests._helpers import BACKEND, FiniteDifferences, float64, gradient, numeric_gradient, to_numpy
+
+
+def _to_location(centre, size):
+    """Normalised coordinate of the pixel-centre coordinate ``centre`` (align_corners=False)."""
+    return (2.0 * centre + 1.0) / size - 1.0
+
+
+def _block_mean(patch, block):
+    p = patch.shape[0] // block
+    return patch.reshape(p, block, p, block, -1).mean(axis=(1, 3))
+
+
+def _crop_oracle(image, centre_xy, patch_size, num_scales, scale_factor):
+    """Zero-padded integer crop of the P x P square centred on ``centre_xy`` (pixel-aligned), block-averaged."""
+    h, w, _ = image.shape
+    pad = patch_size * scale_factor ** (num_scales - 1) + max(h, w)
+    padded = np.pad(image.astype("float64"), ((pad, pad), (pad, pad), (0, 0)))
+    out = []
+    for i in range(num_scales):
+        size = patch_size * scale_factor**i
+        left, top = (c - (size - 1) / 2.0 for c in centre_xy)
+        assert float(left).is_integer() and float(top).is_integer()
+        crop = padded[int(top) + pad : int(top) + pad + size, int(left) + pad : int(left) + pad + size]
+        out.append(_block_mean(crop, scale_factor**i))
+    return np.stack(out)
+
+
+def _bilinear_oracle(image, centre_xy, patch_size, num_scales, scale_factor):
+    """Bilinear interpolation of the zero-padded image at the P x P points, block-averaged (any centre)."""
+    h, w, _ = image.shape
+    padded = np.pad(image.astype("float64"), ((1, 1), (1, 1), (0, 0)))  # pixel j of image is j + 1 here
+
+    def at(y, x):
+        y0, x0 = np.floor(y), np.floor(x)
+        fy, fx = y - y0, x - x0
+        total = np.zeros(image.shape[-1])
+        for yy, wy in ((y0, 1 - fy), (y0 + 1, fy)):
+            for xx, wx in ((x0, 1 - fx), (x0 + 1, fx)):
+                inside = -1 <= yy <= h and -1 <= xx <= w
+                if inside:
+                    total = total + wy * wx * padded[int(yy) + 1, int(xx) + 1]
+        return total
+
+    out = []
+    for i in range(num_scales):
+        size = patch_size * scale_factor**i
+        steps = np.arange(size) - (size - 1) / 2.0
+        patch = np.array([[at(centre_xy[1] + dy, centre_xy[0] + dx) for dx in steps] for dy in steps])
+        out.append(_block_mean(patch, scale_factor**i))
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("patch_size,num_scales,scale_factor", [(4, 3, 2), (2, 2, 3), (3, 1, 2), (6, 2, 1)])
+def test_matches_zero_padded_crop_oracle(rng, patch_size, num_scales, scale_factor):
+    h, w, c = 11, 14, 2
+    images = rng.uniform(0, 1, (5, h, w, c)).astype("float32")
+    sizes = [patch_size * scale_factor**i for i in range(num_scales)]
+    parity = (sizes[0] - 1) / 2.0 % 1.0
+    assert all((s - 1) / 2.0 % 1.0 == parity for s in sizes)  # one centre aligns every scale
+    # centres anywhere from far outside to far inside, pixel-aligned for every scale
+    cx = rng.integers(-6, w + 6, 5) + parity
+    cy = rng.integers(-6, h + 6, 5) + parity
+    locations = np.stack([_to_location(cx, w), _to_location(cy, h)], axis=1).astype("float32")
+    ours = to_numpy(extract_glimpses(images, locations, patch_size, num_scales, scale_factor))
+    assert ours.shape == (5, num_scales, patch_size, patch_size, c)
+    for b in range(5):
+        expected = _crop_oracle(images[b], (cx[b], cy[b]), patch_size, num_scales, scale_factor)
+        np.testing.assert_allclose(ours[b], expected, atol=1e-5)
+
+
+def test_matches_bilinear_oracle_at_any_location(rng):
+    h, w = 9, 12
+    images = rng.standard_normal((4, h, w, 3)).astype("float32")
+    locations = rng.uniform(-1.3, 1.3, (4, 2)).astype("float32")
+    ours = to_numpy(extract_glimpses(images, locations, 3, num_scales=2, scale_factor=2))
+    for b in range(4):
+        centre = (((locations[b, 0] + 1) * w - 1) / 2, ((locations[b, 1] + 1) * h - 1) / 2)
+        expected = _bilinear_oracle(images[b], centre, 3, 2, 2)
+        np.testing.assert_allclose(ours[b], expected, atol=1e-5)
+
+
+def test_centre_glimpse_is_exactly_the_central_crop(rng):
+    images = rng.uniform(0, 1, (3, 60, 60, 1)).astype("float32")
+    out = to_numpy(extract_glimpses(images, np.zeros((3, 2), "float32"), patch_size=8))
+    assert out.shape == (3, 1, 8, 8, 1)
+    np.testing.assert_array_equal(out[:, 0], images[:, 26:34, 26:34])
+    # and the boxes for plotting describe that same square (pixel edges)
+    np.testing.assert_array_equal(glimpse_boxes(np.zeros((3, 2)), (60, 60), 8), np.tile([[25.5, 25.5, 33.5, 33.5]], (3, 1, 1)))
+
+
+def test_boxes_cover_the_oracle_crop(rng):
+    boxes = glimpse_boxes([[_to_location(5.5, 14), _to_location(3.5, 11)]], (11, 14), 4, num_scales=2, scale_factor=2)
+    # scale 0: pixels 4..7 (x) and 2..5 (y); scale 1: pixels 2..9 and 0..7
+    np.testing.assert_allclose(boxes[0], [[3.5, 1.5, 7.5, 5.5], [1.5, -0.5, 9.5, 7.5]], atol=1e-9)
+
+
+def test_outside_the_image_is_zero(rng):
+    images = rng.uniform(0.5, 1, (2, 8, 8, 1)).astype("float32")
+    far = np.array([[3.0, 3.0], [-3.0, 0.0]], "float32")
+    np.testing.assert_array_equal(to_numpy(extract_glimpses(images, far, 4, 2)), 0.0)
+
+
+def test_gradient_with_respect_to_images_matches_finite_differences(rng):
+    fd = FiniteDifferences()
+    with float64():
+        images = rng.standard_normal((1, 5, 6, 1)).astype(fd.dtype)
+        locations = rng.uniform(-0.9, 0.9, (1, 2)).astype(fd.dtype)
+        weights = rng.standard_normal((1, 2, 2, 2, 1)).astype(fd.dtype)
+
+        def loss(x):
+            return ops.sum(extract_glimpses(x, locations, 2, num_scales=2, scale_factor=2) * ops.convert_to_tensor(weights))
+
+        (ours,) = gradient(loss, images)
+        numeric = numeric_gradient(lambda x: float(to_numpy(loss(ops.convert_to_tensor(x.astype(fd.dtype))))), images, eps=fd.eps)
+    np.testing.assert_allclose(ours, numeric, atol=fd.atol)
+    assert np.abs(ours).max() > 0.1
+
+
+def test_jit_compiled_matches_eager(rng):
+    images = rng.standard_normal((3, 10, 12, 2)).astype("float32")
+    locations = rng.uniform(-1, 1, (3, 2)).astype("float32")
+    eager = to_numpy(extract_glimpses(images, locations, 4, 3))
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        fn = tf.function(lambda i, l: extract_glimpses(i, l, 4, 3), jit_compile=True)
+    elif BACKEND == "jax":
+        import jax
+
+        fn = jax.jit(lambda i, l: extract_glimpses(i, l, 4, 3))
+    else:
+        pytest.skip("no XLA on this backend")
+    np.testing.assert_allclose(to_numpy(fn(images, locations)), eager, atol=1e-5)
+
+
+def test_half_precision_and_integer_images(rng):
+    images = rng.uniform(0, 1, (2, 8, 8, 1)).astype("float32")
+    locations = rng.uniform(-0.5, 0.5, (2, 2)).astype("float32")
+    full = to_numpy(extract_glimpses(images, locations, 4, 2))
+    half = to_numpy(extract_glimpses(images.astype("float16"), locations, 4, 2))
+    assert half.dtype == np.float16
+    np.testing.assert_allclose(half.astype("float32"), full, atol=2e-3)
+    as_int = to_numpy(extract_glimpses((images * 255).astype("uint8"), locations, 4, 2))
+    assert as_int.dtype == np.float32
+    np.testing.assert_allclose(as_int, to_numpy(extract_glimpses((images * 255).astype("uint8").astype("float32"), locations, 4, 2)))
+
+
+def test_bad_arguments():
+    images = np.zeros((1, 8, 8, 1), "float32")
+    loc = np.zeros((1, 2), "float32")
+    with pytest.raises(ValueError, match=r"patch_size must be an integer >= 1; got 0"):
+        extract_glimpses(images, loc, 0)
+    with pytest.raises(ValueError, match=r"num_scales must be an integer >= 1; got 1.5"):
+        extract_glimpses(images, loc, 4, num_scales=1.5)
+    with pytest.raises(ValueError, match=r"scale_factor must be an integer >= 1"):
+        extract_glimpses(images, loc, 4, scale_factor=True)
+    with pytest.raises(ValueError, match=r"images must have shape \(batch, H, W, C\)"):
+        extract_glimpses(images[0], loc, 4)
+    with pytest.raises(ValueError, match=r"locations must have shape \(batch, 2\)"):
+        extract_glimpses(images, np.zeros((1, 3), "float32"), 4)
+
+
+@pytest.mark.parametrize("name", ["extract_glimpses", "glimpse_boxes"])
+def test_docstring_examples_run(name):
+    (test,) = doctest.DocTestFinder(recurse=False).find(getattr(glimpses_module, name), globs={})
+    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
+    runner.run(test)
+    assert test.examples and runner.failures == 0
