@@ -101,6 +101,33 @@ def _cmd_eval(args):
     return 0
 
 
+def _cmd_eval_ram(args):
+    if args.examples < 1:
+        print(f"keras-attn eval-ram: --examples must be a positive integer; got {args.examples}", file=sys.stderr)
+        return 2
+    if args.seed < 0:
+        print(f"keras-attn eval-ram: --seed must be a non-negative integer; got {args.seed}", file=sys.stderr)
+        return 2
+    if args.trajectories is not None and args.trajectories < 1:
+        print(f"keras-attn eval-ram: --trajectories must be a positive integer; got {args.trajectories}", file=sys.stderr)
+        return 2
+    from keras_attn.models import ram_digits
+
+    try:
+        model = ram_digits.load(args.model)
+    except ImportError as error:
+        print(f"keras-attn eval-ram: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:
+        print(f"keras-attn eval-ram: {args.model} is not a Recurrent Attention Model file ({error})", file=sys.stderr)
+        return 2
+    kind = "cluttered" if args.cluttered else "translated"
+    acc = ram_digits.evaluate(model, args.examples, seed=args.seed, cluttered=args.cluttered, trajectories=args.trajectories)
+    policy = "policy mean" if args.trajectories is None else f"{args.trajectories} sampled trajectories"
+    print(f"{args.examples} {kind} 60x60 test canvases (held-out digits, seed {args.seed}, {policy}): accuracy {acc * 100:.2f}%")
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-attn", description="Attention layers for Keras 3.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -135,6 +162,14 @@ def build_parser():
     evaluate.add_argument("--seed", type=int, default=1, help="data seed (the shipped model was trained on seed 0)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(func=_cmd_eval)
+
+    eval_ram = sub.add_parser("eval-ram", help="accuracy of the Recurrent Attention Model on fresh test canvases")
+    eval_ram.add_argument("--model", default=None, help="a .keras file (default: the shipped model)")
+    eval_ram.add_argument("--examples", type=int, default=10000)
+    eval_ram.add_argument("--seed", type=int, default=1, help="data seed of the test canvases")
+    eval_ram.add_argument("--cluttered", action="store_true", help="add 4 pieces of other digits to each canvas")
+    eval_ram.add_argument("--trajectories", type=int, default=None, help="average M sampled trajectories instead of the policy mean")
+    eval_ram.set_defaults(func=_cmd_eval_ram)
     return parser
 
 
