@@ -8,6 +8,7 @@ from keras_attn.ops._dtypes import float_dtype, upcast
 from keras_attn.ops.attention import causal_mask, multi_head_attention
 from keras_attn.ops.glimpses import extract_glimpses, glimpse_boxes
 from keras_attn.ops.recurrent import bidirectional_lstm
+from keras_attn.ops.reinforce import baseline_loss, gaussian_log_prob, reinforce_loss
 from keras_attn.ops.sampling import affine_grid, grid_sample
 from keras_attn.ops.scores import (
     SCORE_FUNCTIONS,
@@ -25,6 +26,7 @@ __all__ = [
     "SCORE_FUNCTIONS",
     "additive_score",
     "affine_grid",
+    "baseline_loss",
     "bidirectional_lstm",
     "causal_mask",
     "concat_score",
@@ -32,12 +34,14 @@ __all__ = [
     "dot_score",
     "extract_glimpses",
     "float_dtype",
+    "gaussian_log_prob",
     "general_score",
     "glimpse_boxes",
     "grid_sample",
     "last_valid_step",
     "masked_softmax",
     "multi_head_attention",
+    "reinforce_loss",
     "scaled_dot_score",
     "upcast",
 ]
