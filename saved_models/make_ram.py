@@ -29,10 +29,10 @@ sys.path.insert(0, str(HERE.parent))
 # The recipe of the shipped model.
 RECIPE = {
     "seed": 0,
-    "epochs": 30,
+    "epochs": 24,
     "examples": 8000,
-    "batch_size": 128,
-    "learning_rate": 0.003,
+    "batch_size": 64,
+    "learning_rate": 0.002,
     "clutter_fraction": 0.0,
 }
 MODEL = {
@@ -45,22 +45,23 @@ MODEL = {
     "glimpse_units": 128,
     "location_units": 128,
 }
-EVAL = {"examples": 10000, "translated_seed": 1, "cluttered_seed": 2}
+EVAL = {"examples": 5000, "translated_seed": 1, "cluttered_seed": 2}
 
 
-def make(out=HERE, baselines=True, verbose=2, **overrides):
+def make(out=HERE, baselines=True, verbose=2, eval_examples=None, **overrides):
     import keras
 
     from keras_attn.models import RecurrentAttentionModel
     from keras_attn.models import ram_digits as rd
 
     recipe = {**RECIPE, **overrides}
+    evaluation = {**EVAL, "examples": eval_examples or EVAL["examples"]}
     train = {k: recipe[k] for k in ("examples", "epochs", "batch_size", "learning_rate", "seed", "clutter_fraction")}
     tests = {
-        "translated": rd.canvases(EVAL["examples"], EVAL["translated_seed"], "test"),
-        "cluttered": rd.canvases(EVAL["examples"], EVAL["cluttered_seed"], "test", cluttered=True),
+        "translated": rd.canvases(evaluation["examples"], evaluation["translated_seed"], "test"),
+        "cluttered": rd.canvases(evaluation["examples"], evaluation["cluttered_seed"], "test", cluttered=True),
     }
-    rows, info = {}, {"recipe": recipe, "model": MODEL, "eval": EVAL, "backend": keras.backend.backend()}
+    rows, info = {}, {"recipe": recipe, "model": MODEL, "eval": evaluation, "backend": keras.backend.backend()}
 
     def report(name, model, seconds_per_epoch, **call_kwargs):
         row = {"params": int(model.count_params()), "seconds_per_epoch": round(seconds_per_epoch, 2)}
@@ -70,6 +71,7 @@ def make(out=HERE, baselines=True, verbose=2, **overrides):
         print(f"{name}: {row}", flush=True)
 
     start = time.perf_counter()
+    keras.utils.set_random_seed(recipe["seed"])
     ram = RecurrentAttentionModel(10, seed=recipe["seed"], **MODEL)
     ram(tests["translated"][0][:2])
     _, per_epoch = rd.fit(ram, verbose=verbose, **train)
@@ -83,13 +85,16 @@ def make(out=HERE, baselines=True, verbose=2, **overrides):
     report("RAM (learned policy, deterministic)", clean, per_epoch)
     rows["RAM (learned policy, deterministic)"]["cluttered_note"] = "trained on translated canvases only" if not recipe["clutter_fraction"] else ""
     if baselines:
+        keras.utils.set_random_seed(recipe["seed"])
         rand = RecurrentAttentionModel(10, seed=recipe["seed"], policy="random", **MODEL)
         rand(tests["translated"][0][:2])
         _, per_epoch = rd.fit(rand, verbose=verbose, **train)
         report("RAM, random glimpse locations", rand, per_epoch)
+        keras.utils.set_random_seed(recipe["seed"])
         fc = rd.fc_baseline(clean.count_params())
         _, per_epoch = rd.fit(fc, verbose=verbose, **train)
         report(f"fully connected ({fc.name})", fc, per_epoch)
+        keras.utils.set_random_seed(recipe["seed"])
         conv = rd.conv_baseline()
         _, per_epoch = rd.fit(conv, verbose=verbose, **train)
         report("small convolutional network", conv, per_epoch)
@@ -119,11 +124,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(HERE))
     parser.add_argument("--no-baselines", action="store_true", help="train and save the RAM only")
+    parser.add_argument("--eval-examples", type=int, default=EVAL["examples"], help="test canvases of each kind")
     for key, value in RECIPE.items():
         parser.add_argument("--" + key.replace("_", "-"), type=type(value), default=value)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    make(args.out, baselines=not args.no_baselines, **{k: getattr(args, k) for k in RECIPE})
+    make(args.out, baselines=not args.no_baselines, eval_examples=args.eval_examples, **{k: getattr(args, k) for k in RECIPE})
     return 0
 
 

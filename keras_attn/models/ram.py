@@ -33,9 +33,9 @@ class RecurrentAttentionModel(keras.Model):
       is what the policy needs to decide where to look next.
     * **Training** (``fit`` on TensorFlow, JAX and PyTorch) minimises the
       hybrid loss of the paper, in ``compute_loss``:
-      cross-entropy of the logits, plus the mean squared error of the
-      baseline ``b_t`` against the reward, plus the REINFORCE term
-      (``ops.reinforce_loss``) with reward ``R = 1`` when the final
+      cross-entropy of the logits, plus the squared error of the baseline
+      ``b_t`` against the reward (``ops.baseline_loss``), plus the REINFORCE
+      term (``ops.reinforce_loss``) with reward ``R = 1`` when the final
       prediction of the sampled trajectory is right, else 0. Locations are
       sampled and cut from the graph (``stop_gradient``); the location and
       baseline networks read ``stop_gradient(h_t)``, so the classifier's
@@ -256,7 +256,7 @@ class RecurrentAttentionModel(keras.Model):
             baselines = ops.cast(parts["baselines"], "float32")
             log_probs = ops.cast(parts["log_probs"], "float32")
             loss = ops.cast(loss, "float32")
-            loss = loss + ops.mean(ops.square(ops.expand_dims(reward, -1) - baselines))
+            loss = loss + attn_ops.baseline_loss(baselines, reward)
             loss = loss + self.reinforce_weight * attn_ops.reinforce_loss(log_probs, reward, baselines)
             self.reward_tracker.update_state(reward)
         for extra in self.losses:

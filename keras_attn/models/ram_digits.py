@@ -101,10 +101,12 @@ def conv_baseline(canvas=60, num_classes=10):
 def fit(model, examples=8000, epochs=40, batch_size=64, learning_rate=1e-3, seed=0, clutter_fraction=0.0, verbose=0, callbacks=None):
     """Trains ``model`` (logits out) with Adam on fresh training canvases; returns ``(history, seconds per epoch)``.
 
+    Seed the weights (``keras.utils.set_random_seed``) before building the model;
+    ``seed`` here seeds the canvases.
+
     A ``RecurrentAttentionModel`` trains with its hybrid loss; any other model
     with sparse categorical cross-entropy.
     """
-    keras.utils.set_random_seed(seed)
     loss = None if isinstance(model, RecurrentAttentionModel) else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss=loss, metrics=["accuracy"])
     data = FreshCanvases(examples, batch_size, seed=seed, clutter_fraction=clutter_fraction)

@@ -80,7 +80,7 @@ def test_bad_arguments(rng):
 
 
 def test_hybrid_loss_matches_numpy(rng):
-    """compute_loss = CE + mean (R - b)^2 - mean_b sum_t log pi(l_t) (R - b_t), R = [argmax == y]."""
+    """compute_loss = CE + mean_b sum_t (R - b_t)^2 - mean_b sum_t log pi(l_t) (R - b_t), R = [argmax == y]."""
     images, labels = data(rng, n=6)
     model = small()
     out = model(images, training=True)
@@ -88,7 +88,7 @@ def test_hybrid_loss_matches_numpy(rng):
     logits, log_probs, base = (to_numpy(out[k]).astype("float64") for k in ("logits", "log_probs", "baselines"))
     reward = (logits.argmax(-1) == labels).astype("float64")
     ce = -np_log_softmax(logits)[np.arange(6), labels].mean()
-    mse = ((reward[:, None] - base) ** 2).mean()
+    mse = ((reward[:, None] - base) ** 2).sum(-1).mean()
     reinforce = -(log_probs * (reward[:, None] - base)).sum(-1).mean()
     np.testing.assert_allclose(loss, ce + mse + reinforce, rtol=1e-5, atol=1e-6)
     # inference-mode output: the cross-entropy alone
