@@ -58,8 +58,8 @@ def test_inference_is_deterministic_and_training_samples(rng):
     second = to_numpy(model(images, training=True)["locations"])
     assert not np.allclose(first[:, 1:], second[:, 1:])  # fresh noise on every call
     # the sampled locations scatter around the policy mean with the policy's std
-    many = np.concatenate([to_numpy(model(images, training=True)["locations"])[:, 1] for _ in range(25)])
-    offsets = many.reshape(25, 4, 2) - to_numpy(lb)[None, :, 1]
+    many = np.concatenate([to_numpy(model(images, training=True)["locations"])[:, 1] for _ in range(12)])
+    offsets = many.reshape(12, 4, 2) - to_numpy(lb)[None, :, 1]
     assert 0.12 < offsets.std() < 0.28
 
 
@@ -153,18 +153,20 @@ def test_random_policy_trains_with_cross_entropy_only(rng):
     model = small(policy="random")
     out = model(images, training=True)
     assert set(out) == {"logits", "locations"}
-    model.compile(optimizer="adam")
-    model.fit(images, labels, batch_size=2, epochs=1, verbose=0)
+    assert not hasattr(model, "locator") and not hasattr(model, "baseline")
+    logits = to_numpy(out["logits"]).astype("float64")
+    loss = float(to_numpy(model.compute_loss(images, labels, out)))
+    np.testing.assert_allclose(loss, -np_log_softmax(logits)[np.arange(4), labels].mean(), rtol=1e-5)
     a = to_numpy(model(images, return_glimpses=True)[1])
     b = to_numpy(model(images, return_glimpses=True)[1])
+    np.testing.assert_array_equal(a[:, 0], 0.0)
     assert not np.allclose(a[:, 1:], b[:, 1:])
 
 
 def test_save_and_reload_keras(rng, tmp_path):
     images, labels = data(rng)
     model = small(core="lstm")
-    model.compile(optimizer="adam", metrics=["accuracy"])
-    model.fit(images, labels, epochs=1, verbose=0)
+    model(images)
     path = tmp_path / "ram.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
