@@ -1,0 +1,40 @@
+"""``keras-attn eval-ram``: accuracy of a RAM file on fresh test canvases, and one-line errors."""
+
+import re
+
+import numpy as np
+
+from keras_attn import cli
+from keras_attn.models import RecurrentAttentionModel, ram_digits
+from tests._helpers import to_numpy
+
+
+def _tiny_model(path):
+    model = RecurrentAttentionModel(10, num_glimpses=2, patch_size=4, num_scales=2, units=8, glimpse_units=4, location_units=4, seed=0)
+    model(np.zeros((1, 60, 60, 1), "float32"))
+    model.save(path)
+    return model
+
+
+def test_eval_ram_prints_the_accuracy_of_the_model(capsys, tmp_path):
+    path = tmp_path / "tiny.keras"
+    model = _tiny_model(path)
+    assert cli.main(["eval-ram", "--model", str(path), "--examples", "40", "--seed", "3", "--cluttered"]) == 0
+    out = capsys.readouterr().out
+    assert "40 cluttered 60x60 test canvases (held-out digits, seed 3, policy mean)" in out
+    printed = float(re.search(r"accuracy (\d+\.\d+)%", out).group(1))
+    # oracle: the model's arg-max on the same canvases, counted here
+    images, labels = ram_digits.canvases(40, 3, "test", cluttered=True)
+    expected = np.mean(np.argmax(to_numpy(model(images)), -1) == labels)
+    assert abs(printed - 100 * expected) < 0.006
+
+
+def test_eval_ram_bad_arguments_are_one_line_errors(capsys, tmp_path):
+    assert cli.main(["eval-ram", "--examples", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "keras-attn eval-ram: --examples must be a positive integer; got 0"
+    assert cli.main(["eval-ram", "--model", str(tmp_path / "none.keras"), "--examples", "5"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("keras-attn eval-ram: no model at") and "\n" not in err
+    assert cli.main(["eval-ram", "--examples", "5", "--trajectories", "0"]) == 2
+    assert "--trajectories must be a positive integer" in capsys.readouterr().err
