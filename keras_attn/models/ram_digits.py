@@ -134,7 +134,7 @@ def load(path=None):
     return keras.models.load_model(str(path), compile=False)
 
 
-def evaluate(model=None, examples=10000, seed=1, cluttered=False, trajectories=None):
+def evaluate(model=None, examples=10000, seed=10001, cluttered=False, trajectories=None):
     """Accuracy of a RAM (default: the shipped one) on fresh test canvases (held-out digit images)."""
     model = load(model) if model is None or isinstance(model, str) or hasattr(model, "__fspath__") else model
     images, labels = canvases(examples, seed, "test", cluttered=cluttered)

@@ -38,3 +38,18 @@ def test_eval_ram_bad_arguments_are_one_line_errors(capsys, tmp_path):
     assert err.startswith("keras-attn eval-ram: no model at") and "\n" not in err
     assert cli.main(["eval-ram", "--examples", "5", "--trajectories", "0"]) == 2
     assert "--trajectories must be a positive integer" in capsys.readouterr().err
+
+
+def test_shipped_model_scores_what_its_table_reports(capsys):
+    """The shipped file loads, and on 400 fresh test canvases it scores within sampling error of
+    the 5,000-canvas figure that make_ram.py measured and stored next to it."""
+    import json
+
+    from keras_attn._assets import shipped_file
+
+    info = json.loads(shipped_file("ram_translated_digits.json").read_text())
+    reported = info["results"]["ram"]["translated"]
+    assert cli.main(["eval-ram", "--examples", "400", "--seed", "21"]) == 0
+    printed = float(re.search(r"accuracy (\d+\.\d+)%", capsys.readouterr().out).group(1)) / 100
+    spread = 4 * np.sqrt(reported * (1 - reported) / 400) + 0.01  # 4 binomial standard deviations
+    assert abs(printed - reported) < spread, (printed, reported)
