@@ -33,6 +33,8 @@ WORKLOADS = {
     "CBAM": ("keras_attn", {}, IMG, 16),
     "SpatialTransformer": ("keras_attn", {}, IMG, 16),
     "ResidualAttention": ("keras_attn", {}, IMG, 16),
+    "GlimpseSensor": ("keras_attn", {"patch_size": 8, "num_scales": 3}, [(60, 60, 1), (2,)], 32),
+    "GlimpseNetwork": ("keras_attn", {"patch_size": 8, "num_scales": 3}, [(60, 60, 1), (2,)], 32),
     "AttentionDecoder": ("keras_attn.models", {"units": 64, "steps": 10, "output_dim": 11}, [(30, 64), (64,), (64,)], 32),
     "BiLSTMEncoder": ("keras_attn.models", {"units": 32}, (30, 37), 32),
 }

@@ -25,3 +25,41 @@ def test_plot_attention_map_rejects_bad_shapes():
         plot_attention_map(np.zeros(3), "ab", "c")
     with pytest.raises(ValueError, match="do not fit"):
         plot_attention_map(np.zeros((2, 3)), "abcd", "xy")
+
+
+def test_plot_glimpses_writes_png_and_gif_with_the_sensor_patches_and_boxes(tmp_path):
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from keras_attn.viz import plot_glimpses
+
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 1, (24, 20)).astype("float32")
+    locations = np.array([[0.0, 0.0], [-0.5, 0.25], [0.6, -0.7]], "float32")
+    png, gif = tmp_path / "g.png", tmp_path / "g.gif"
+    fig = plot_glimpses(image, locations, patch_size=4, num_scales=2, path=png, gif=gif, title="test")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(png) as im:
+        assert im.size[0] > 200 and im.size[1] > 200
+    with Image.open(gif) as im:
+        assert im.format == "GIF" and im.n_frames == 3
+    # the patches shown are the zero-padded crops: glimpse 1 (centre), scale 0 = pixels 10..13 x 8..11
+    patch_axes = fig.axes[1:]
+    assert len(patch_axes) == 2 * 3
+    np.testing.assert_allclose(patch_axes[0].images[0].get_array(), image[10:14, 8:12], atol=1e-6)
+    # every retina square is drawn, with the glimpse_boxes geometry: the centre's 4 px square is [7.5, 11.5] x [9.5, 13.5]
+    rects = [(r.get_x(), r.get_y(), r.get_width(), r.get_height()) for r in fig.axes[0].patches]
+    assert len(rects) == 3 * 2
+    assert (7.5, 9.5, 4.0, 4.0) in rects and (5.5, 7.5, 8.0, 8.0) in rects
+    plt.close(fig)
+
+
+def test_plot_glimpses_rejects_bad_shapes():
+    from keras_attn.viz import plot_glimpses
+
+    with pytest.raises(ValueError, match=r"image must have shape \(H, W\)"):
+        plot_glimpses(np.zeros((2, 8, 8, 1)), np.zeros((1, 2)))
+    with pytest.raises(ValueError, match=r"locations must have shape \(T, 2\)"):
+        plot_glimpses(np.zeros((8, 8)), np.zeros((3,)))
+    with pytest.raises(ValueError, match=r"glimpses must have shape \(2, 1, 4, 4, 1\)"):
+        plot_glimpses(np.zeros((8, 8)), np.zeros((2, 2)), patch_size=4, glimpses=np.zeros((2, 1, 8, 8, 1)))

@@ -29,9 +29,12 @@ from keras_attn.ops._dtypes import float_dtype, upcast
 from keras_attn.ops.sampling import grid_sample
 
 
-def _check_positive_int(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+MAX_RETINA_RATIO = 4  # the widest square may be at most 4x the larger image side
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}")
     return int(value)
 
 
@@ -42,6 +45,24 @@ def check_glimpse_args(patch_size, num_scales, scale_factor):
         _check_positive_int("num_scales", num_scales),
         _check_positive_int("scale_factor", scale_factor),
     )
+
+
+def retina_size_error(height, width, patch_size, num_scales, scale_factor):
+    """The complaint about a widest square larger than ``MAX_RETINA_RATIO`` image sides, or ``None``.
+
+    A square of side ``2 max(H, W)`` centred anywhere in the image already
+    holds all of it, and the sampler reads ``P^2`` points, so a far wider one
+    only costs memory (``patch_size=8, num_scales=8, scale_factor=8`` would be
+    ``2.8e14`` points).
+    """
+    widest = patch_size * scale_factor ** (num_scales - 1)
+    limit = MAX_RETINA_RATIO * max(height, width)
+    if widest > limit:
+        return (
+            f"the widest glimpse square, patch_size * scale_factor ** (num_scales - 1) = {widest} pixels, "
+            f"must be at most {MAX_RETINA_RATIO} x the larger image side ({limit} for {height}x{width} images)"
+        )
+    return None
 
 
 def extract_glimpses(images, locations, patch_size, num_scales=1, scale_factor=2):
@@ -72,6 +93,8 @@ def extract_glimpses(images, locations, patch_size, num_scales=1, scale_factor=2
         patch_size: ``p``, the side of every returned patch (int >= 1).
         num_scales: number of scales (int >= 1); defaults to 1.
         scale_factor: ``s``, how many times wider each next square is (int >= 1); defaults to 2.
+            The widest square, ``p s^(num_scales - 1)``, may be at most 4 times
+            ``max(H, W)`` (wider ones see nothing more and cost ``P^2`` reads).
 
     Returns:
         ``(B, num_scales, p, p, C)`` tensor, in the float dtype of ``images``
@@ -98,6 +121,9 @@ def extract_glimpses(images, locations, patch_size, num_scales=1, scale_factor=2
     if len(locations.shape) != 2 or locations.shape[-1] != 2:
         raise ValueError(f"locations must have shape (batch, 2) of normalised (x, y); received shape {tuple(locations.shape)}")
     height, width, channels = (int(d) for d in images.shape[1:])
+    error = retina_size_error(height, width, patch_size, num_scales, scale_factor)
+    if error:
+        raise ValueError(error)
     image_dtype = keras.backend.standardize_dtype(images.dtype)
     dtype = float_dtype(image_dtype) if "float" in image_dtype else float_dtype(locations.dtype)
     images = ops.cast(upcast(images), dtype)

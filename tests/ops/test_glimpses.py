@@ -8,61 +8,12 @@ from keras import ops
 
 from keras_attn.ops import extract_glimpses, glimpse_boxes
 from keras_attn.ops import glimpses as glimpses_module
+from tests._glimpse_oracle import bilinear_glimpses, crop_glimpses, to_location
 from tests._helpers import BACKEND, FiniteDifferences, float64, gradient, numeric_gradient, to_numpy
 
 
-def _to_location(centre, size):
-    """Normalised coordinate of the pixel-centre coordinate ``centre`` (align_corners=False)."""
-    return (2.0 * centre + 1.0) / size - 1.0
-
-
-def _block_mean(patch, block):
-    p = patch.shape[0] // block
-    return patch.reshape(p, block, p, block, -1).mean(axis=(1, 3))
-
-
-def _crop_oracle(image, centre_xy, patch_size, num_scales, scale_factor):
-    """Zero-padded integer crop of the P x P square centred on ``centre_xy`` (pixel-aligned), block-averaged."""
-    h, w, _ = image.shape
-    pad = patch_size * scale_factor ** (num_scales - 1) + max(h, w)
-    padded = np.pad(image.astype("float64"), ((pad, pad), (pad, pad), (0, 0)))
-    out = []
-    for i in range(num_scales):
-        size = patch_size * scale_factor**i
-        left, top = (c - (size - 1) / 2.0 for c in centre_xy)
-        assert float(left).is_integer() and float(top).is_integer()
-        crop = padded[int(top) + pad : int(top) + pad + size, int(left) + pad : int(left) + pad + size]
-        out.append(_block_mean(crop, scale_factor**i))
-    return np.stack(out)
-
-
-def _bilinear_oracle(image, centre_xy, patch_size, num_scales, scale_factor):
-    """Bilinear interpolation of the zero-padded image at the P x P points, block-averaged (any centre)."""
-    h, w, _ = image.shape
-    padded = np.pad(image.astype("float64"), ((1, 1), (1, 1), (0, 0)))  # pixel j of image is j + 1 here
-
-    def at(y, x):
-        y0, x0 = np.floor(y), np.floor(x)
-        fy, fx = y - y0, x - x0
-        total = np.zeros(image.shape[-1])
-        for yy, wy in ((y0, 1 - fy), (y0 + 1, fy)):
-            for xx, wx in ((x0, 1 - fx), (x0 + 1, fx)):
-                inside = -1 <= yy <= h and -1 <= xx <= w
-                if inside:
-                    total = total + wy * wx * padded[int(yy) + 1, int(xx) + 1]
-        return total
-
-    out = []
-    for i in range(num_scales):
-        size = patch_size * scale_factor**i
-        steps = np.arange(size) - (size - 1) / 2.0
-        patch = np.array([[at(centre_xy[1] + dy, centre_xy[0] + dx) for dx in steps] for dy in steps])
-        out.append(_block_mean(patch, scale_factor**i))
-    return np.stack(out)
-
-
 @pytest.mark.parametrize("patch_size,num_scales,scale_factor", [(4, 3, 2), (2, 2, 3), (3, 1, 2), (6, 2, 1)])
-def test_matches_zero_padded_crop_oracle(rng, patch_size, num_scales, scale_factor):
+def test_matches_zero_paddedcrop_glimpses(rng, patch_size, num_scales, scale_factor):
     h, w, c = 11, 14, 2
     images = rng.uniform(0, 1, (5, h, w, c)).astype("float32")
     sizes = [patch_size * scale_factor**i for i in range(num_scales)]
@@ -71,11 +22,11 @@ def test_matches_zero_padded_crop_oracle(rng, patch_size, num_scales, scale_fact
     # centres anywhere from far outside to far inside, pixel-aligned for every scale
     cx = rng.integers(-6, w + 6, 5) + parity
     cy = rng.integers(-6, h + 6, 5) + parity
-    locations = np.stack([_to_location(cx, w), _to_location(cy, h)], axis=1).astype("float32")
+    locations = np.stack([to_location(cx, w), to_location(cy, h)], axis=1).astype("float32")
     ours = to_numpy(extract_glimpses(images, locations, patch_size, num_scales, scale_factor))
     assert ours.shape == (5, num_scales, patch_size, patch_size, c)
     for b in range(5):
-        expected = _crop_oracle(images[b], (cx[b], cy[b]), patch_size, num_scales, scale_factor)
+        expected = crop_glimpses(images[b], (cx[b], cy[b]), patch_size, num_scales, scale_factor)
         np.testing.assert_allclose(ours[b], expected, atol=1e-5)
 
 
@@ -86,7 +37,7 @@ def test_matches_bilinear_oracle_at_any_location(rng):
     ours = to_numpy(extract_glimpses(images, locations, 3, num_scales=2, scale_factor=2))
     for b in range(4):
         centre = (((locations[b, 0] + 1) * w - 1) / 2, ((locations[b, 1] + 1) * h - 1) / 2)
-        expected = _bilinear_oracle(images[b], centre, 3, 2, 2)
+        expected = bilinear_glimpses(images[b], centre, 3, 2, 2)
         np.testing.assert_allclose(ours[b], expected, atol=1e-5)
 
 
@@ -100,7 +51,7 @@ def test_centre_glimpse_is_exactly_the_central_crop(rng):
 
 
 def test_boxes_cover_the_oracle_crop(rng):
-    boxes = glimpse_boxes([[_to_location(5.5, 14), _to_location(3.5, 11)]], (11, 14), 4, num_scales=2, scale_factor=2)
+    boxes = glimpse_boxes([[to_location(5.5, 14), to_location(3.5, 11)]], (11, 14), 4, num_scales=2, scale_factor=2)
     # scale 0: pixels 4..7 (x) and 2..5 (y); scale 1: pixels 2..9 and 0..7
     np.testing.assert_allclose(boxes[0], [[3.5, 1.5, 7.5, 5.5], [1.5, -0.5, 9.5, 7.5]], atol=1e-9)
 
@@ -159,12 +110,14 @@ def test_half_precision_and_integer_images(rng):
 def test_bad_arguments():
     images = np.zeros((1, 8, 8, 1), "float32")
     loc = np.zeros((1, 2), "float32")
-    with pytest.raises(ValueError, match=r"patch_size must be an integer >= 1; got 0"):
+    with pytest.raises(ValueError, match=r"patch_size must be a positive integer; got 0"):
         extract_glimpses(images, loc, 0)
-    with pytest.raises(ValueError, match=r"num_scales must be an integer >= 1; got 1.5"):
+    with pytest.raises(ValueError, match=r"num_scales must be a positive integer; got 1.5"):
         extract_glimpses(images, loc, 4, num_scales=1.5)
-    with pytest.raises(ValueError, match=r"scale_factor must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"scale_factor must be a positive integer"):
         extract_glimpses(images, loc, 4, scale_factor=True)
+    with pytest.raises(ValueError, match=r"widest glimpse square.* = 64 pixels, must be at most 4 x the larger image side \(32 for 8x8"):
+        extract_glimpses(images, loc, 4, num_scales=5)
     with pytest.raises(ValueError, match=r"images must have shape \(batch, H, W, C\)"):
         extract_glimpses(images[0], loc, 4)
     with pytest.raises(ValueError, match=r"locations must have shape \(batch, 2\)"):
