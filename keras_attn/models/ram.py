@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_attn import ops as attn_ops
+from keras_attn.layers import GlimpseNetwork
 
 CORES = ("rnn", "lstm")
 POLICIES = ("learned", "random")
@@ -140,9 +141,9 @@ class RecurrentAttentionModel(keras.Model):
         self.seed = seed
 
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.glimpse_dense = keras.layers.Dense(glimpse_units, activation="relu", name="glimpse_what")
-        self.where_dense = keras.layers.Dense(location_units, activation="relu", name="glimpse_where")
-        self.merge_dense = keras.layers.Dense(units, activation="relu", name="glimpse_merge")
+        self.glimpse_net = GlimpseNetwork(
+            glimpse_units, location_units, units, patch_size, num_scales, scale_factor, name="glimpse_network"
+        )
         if core == "rnn":
             self.cell = keras.layers.SimpleRNNCell(units, activation="relu", name="core")
         else:
@@ -161,11 +162,7 @@ class RecurrentAttentionModel(keras.Model):
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         self._check_images(input_shape)
-        channels = input_shape[-1]
-        retina = self.num_scales * self.patch_size * self.patch_size * channels
-        self.glimpse_dense.build((None, retina))
-        self.where_dense.build((None, 2))
-        self.merge_dense.build((None, self.glimpse_units + self.location_units))
+        self.glimpse_net.build([input_shape, (input_shape[0], 2)])
         self.cell.build((None, self.units))
         if self.policy == "learned":
             self.locator.build((None, self.units))
@@ -174,14 +171,6 @@ class RecurrentAttentionModel(keras.Model):
         self.built = True
 
     # ---------------------------------------------------------------- forward
-    def _glimpse(self, images, locations):
-        patches = attn_ops.extract_glimpses(
-            images, locations, self.patch_size, num_scales=self.num_scales, scale_factor=self.scale_factor
-        )
-        what = self.glimpse_dense(ops.reshape(patches, (ops.shape(images)[0], -1)))
-        where = self.where_dense(locations)
-        return self.merge_dense(ops.concatenate([what, where], axis=-1))
-
     def _rollout(self, images, sample):
         """One trajectory per image: logits, locations (B, T, 2), log-probs and baselines (B, T-1)."""
         batch = ops.shape(images)[0]
@@ -190,7 +179,7 @@ class RecurrentAttentionModel(keras.Model):
         states = self.cell.get_initial_state(batch_size=batch)
         locations, log_probs, baselines = [location], [], []
         for step in range(self.num_glimpses):
-            output, states = self.cell(self._glimpse(images, location), states)
+            output, states = self.cell(self.glimpse_net([images, location]), states)
             states = list(states) if isinstance(states, (list, tuple)) else [states]
             if step == self.num_glimpses - 1:
                 break
