@@ -116,7 +116,8 @@ def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, **overrides):
             row[kind] = rd.accuracy(model, images, labels)
         if part == "ram":
             images, labels = tests["translated"]
-            row["translated_10_trajectories"] = rd.accuracy(model, images, labels, trajectories=10)
+            row["translated_first_1000"] = rd.accuracy(model, images[:1000], labels[:1000])
+            row["translated_first_1000_10_trajectories"] = rd.accuracy(model, images[:1000], labels[:1000], trajectories=10)
         print(f"{part}: {row}", flush=True)
         (out / f"ram_result_{part}.json").write_text(json.dumps(row, indent=1) + "\n")
 
