@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE.parent))
 # The recipe of the shipped model.
 RECIPE = {
     "seed": 0,
-    "epochs": 10,
+    "epochs": 5,
     "examples": 8000,
     "batch_size": 64,
     "learning_rate": 0.002,
