@@ -4,16 +4,10 @@ import keras
 from keras import ops
 
 from keras_attn import ops as attn_ops
-from keras_attn.layers import GlimpseNetwork
+from keras_attn.layers import GlimpseNetwork, _checks
 
 CORES = ("rnn", "lstm")
 POLICIES = ("learned", "random")
-
-
-def _positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return value
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
@@ -116,23 +110,17 @@ class RecurrentAttentionModel(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_classes = _positive_int("num_classes", num_classes)
-        self.num_glimpses = _positive_int("num_glimpses", num_glimpses)
-        self.patch_size = _positive_int("patch_size", patch_size)
-        self.num_scales = _positive_int("num_scales", num_scales)
-        self.scale_factor = _positive_int("scale_factor", scale_factor)
-        self.units = _positive_int("units", units)
-        self.glimpse_units = _positive_int("glimpse_units", glimpse_units)
-        self.location_units = _positive_int("location_units", location_units)
-        if isinstance(location_std, bool) or not isinstance(location_std, (int, float)) or not location_std > 0:
-            raise ValueError(f"location_std must be a positive number; got {location_std!r}")
-        self.location_std = float(location_std)
-        if core not in CORES:
-            raise ValueError(f"core must be one of 'rnn', 'lstm'; got {core!r}")
-        self.core = core
-        if policy not in POLICIES:
-            raise ValueError(f"policy must be one of 'learned', 'random'; got {policy!r}")
-        self.policy = policy
+        self.num_classes = _checks.positive_int("num_classes", num_classes)
+        self.num_glimpses = _checks.positive_int("num_glimpses", num_glimpses)
+        self.patch_size = _checks.positive_int("patch_size", patch_size)
+        self.num_scales = _checks.positive_int("num_scales", num_scales)
+        self.scale_factor = _checks.positive_int("scale_factor", scale_factor)
+        self.units = _checks.positive_int("units", units)
+        self.glimpse_units = _checks.positive_int("glimpse_units", glimpse_units)
+        self.location_units = _checks.positive_int("location_units", location_units)
+        self.location_std = _checks.positive_float("location_std", location_std)
+        self.core = _checks.one_of("core", core, CORES)
+        self.policy = _checks.one_of("policy", policy, POLICIES)
         if isinstance(reinforce_weight, bool) or not isinstance(reinforce_weight, (int, float)) or reinforce_weight < 0:
             raise ValueError(f"reinforce_weight must be a number >= 0; got {reinforce_weight!r}")
         self.reinforce_weight = float(reinforce_weight)

@@ -6,17 +6,14 @@ and that it printed the shipped model's accuracy and the results table.
 """
 
 import os
-import pathlib
-import time
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("nbformat")
+pytest.importorskip("nbclient")
 pytest.importorskip("mlxtend")
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-NOTEBOOK = ROOT / "notebooks" / "recurrent_attention.ipynb"
+from tests.notebooks._runner import run_notebook  # noqa: E402
 
 
 @pytest.mark.skipif(
@@ -24,21 +21,8 @@ NOTEBOOK = ROOT / "notebooks" / "recurrent_attention.ipynb"
     reason="notebooks are executed on the TensorFlow backend the README uses",
 )
 def test_recurrent_attention_notebook_runs(tmp_path):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    env_path = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env_path) if p)
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    try:
-        start = time.time()
-        client = nbclient.NotebookClient(nb, timeout=230, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
-        client.execute()
-        elapsed = time.time() - start
-    finally:
-        os.environ["PYTHONPATH"] = env_path
+    elapsed, outputs, pngs, text = run_notebook("recurrent_attention.ipynb", tmp_path, timeout=230)
     assert elapsed < 240, f"the notebook took {elapsed:.0f} s"
-    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
-    images = [o for o in outputs if o.output_type == "display_data" and "image/png" in o.get("data", {})]
-    assert len(images) >= 5, "expected the canvases, the retina and three glimpse paths"
-    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert pngs >= 5, "expected the canvases, the retina and three glimpse paths"
     assert "shipped model accuracy, policy mean" in text and "random glimpse locations" in text
