@@ -281,6 +281,25 @@ def _cmd_export(args):
     return 0
 
 
+def _cmd_eval_ram(args):
+    from keras_attn.models import ram_digits
+
+    try:
+        model = ram_digits.load(args.model)
+    except (ImportError, FileNotFoundError) as error:
+        raise CliError(_one_line(error)) from None
+    except Exception as error:  # keras/zipfile/h5py each have their own errors for a bad file
+        raise CliError(f"{args.model} is not a Recurrent Attention Model file: {_one_line(error)}") from None
+    kind = "cluttered" if args.cluttered else "translated"
+    try:
+        acc = ram_digits.evaluate(model, args.examples, seed=args.seed, cluttered=args.cluttered, trajectories=args.trajectories)
+    except ImportError as error:
+        raise CliError(_one_line(error)) from None
+    policy = "policy mean" if args.trajectories is None else f"{args.trajectories} sampled trajectories"
+    print(f"{args.examples} {kind} 60x60 test canvases (held-out digits, seed {args.seed}, {policy}): accuracy {acc * 100:.2f}%")
+    return 0
+
+
 # ------------------------------------------------------------------- parser
 def build_parser():
     parser = _Parser(prog=PROG, description="Attention layers for Keras 3.")
@@ -334,6 +353,15 @@ def build_parser():
     export.add_argument("--format", choices=("onnx", "savedmodel", "tflite"), default="onnx")
     export.add_argument("--model", type=existing_path, default=None, help=".keras or .h5 file (default: the shipped model)")
     export.add_argument("--force", action="store_true", help="overwrite an existing export")
+
+    eval_ram = add_command(sub, "eval-ram", _cmd_eval_ram, "accuracy of the Recurrent Attention Model on fresh test canvases")
+    eval_ram.add_argument("--model", type=existing_path, default=None, help="a .keras file (default: the shipped model)")
+    eval_ram.add_argument("--examples", type=positive_int, default=10000)
+    eval_ram.add_argument("--seed", type=non_negative_int, default=10001,
+                          help="data seed of the test canvases (the shipped model trained on seeds 0-9)")
+    eval_ram.add_argument("--cluttered", action="store_true", help="add 4 pieces of other digits to each canvas")
+    eval_ram.add_argument("--trajectories", type=positive_int, default=None,
+                          help="average M sampled trajectories instead of the policy mean")
     return parser
 
 
