@@ -101,6 +101,21 @@ def _cmd_eval(args):
     return 0
 
 
+def _cmd_caption(args):
+    from keras_attn.models.captioner import caption_file
+
+    if args.beam < 1:
+        print(f"keras-attn caption: --beam must be a positive integer; got {args.beam}", file=sys.stderr)
+        return 2
+    try:
+        caption = caption_file(args.image, model=args.model, beam_size=args.beam, plot=args.plot)
+    except (ValueError, OSError) as error:
+        print(f"keras-attn caption: {error}", file=sys.stderr)
+        return 2
+    print(caption)
+    return 0
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="keras-attn", description="Attention layers for Keras 3.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -135,6 +150,12 @@ def build_parser():
     evaluate.add_argument("--seed", type=int, default=1, help="data seed (the shipped model was trained on seed 0)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.set_defaults(func=_cmd_eval)
+    caption = sub.add_parser("caption", help="caption a PNG of 2-4 digits with the attention captioner")
+    caption.add_argument("image", help="a PNG (RGB or grey, any size)")
+    caption.add_argument("--model", default=None, help="a .keras captioner (default: the shipped soft-attention model)")
+    caption.add_argument("--beam", type=int, default=1, help="beam size (1: greedy)")
+    caption.add_argument("--plot", metavar="OUT.png", help="write the per-word attention figure")
+    caption.set_defaults(func=_cmd_caption)
     return parser
 
 

@@ -30,11 +30,44 @@ from keras_attn.models import captioner as captioning  # noqa: E402
 EVAL_SEED, EVAL_EXAMPLES = 12345, 1000
 
 
+class Checkpoint(keras.callbacks.Callback):
+    """After every epoch: the model (no optimizer state) to ``path`` and the steps done so far to ``path.json``.
+
+    A copy is also kept per epoch (``..._stepN.keras``), so models trained side
+    by side can be compared at the same number of steps.
+    """
+
+    def __init__(self, path, kind, args, start):
+        super().__init__()
+        self.path, self.kind, self.args, self.start, self.steps = Path(path), kind, args, start, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        clean = self.model.__class__.from_config(self.model.get_config())
+        clean.set_weights(self.model.get_weights())
+        clean.save(self.path)
+        clean.save(self.path.with_name(f"{self.path.stem}_step{self.steps}.keras"))
+        self.info = {
+            "kind": self.kind,
+            "steps": self.steps,
+            "planned_steps": self.args.steps,
+            "batch_size": self.args.batch_size,
+            "seed": self.args.seed,
+            "train_seconds": round(time.time() - self.start, 1),
+            "final_loss": float(logs["loss"]),
+        }
+        self.path.with_suffix(".json").write_text(json.dumps(self.info, indent=1, sort_keys=True) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kinds", nargs="+", default=["soft", "pooled", "hard"], choices=["soft", "pooled", "hard"])
     parser.add_argument("--steps", type=int, default=900)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--epoch-examples", type=int, default=1024, help="fresh canvases per epoch (a checkpoint each)")
     parser.add_argument("--out", default=str(HERE))
     parser.add_argument("--evaluate", action="store_true", help="only evaluate the models already written")
     args = parser.parse_args(argv)
@@ -44,14 +77,17 @@ def main(argv=None):
         path = out / f"digit_captioner_{kind}.keras"
         if not args.evaluate:
             start = time.time()
-            model = captioning.train_captioner(kind, steps=args.steps, seed=args.seed, verbose=2)
-            seconds = time.time() - start
-            clean = model.__class__.from_config(model.get_config())  # no optimizer state in the file
-            clean.set_weights(model.get_weights())
-            clean.save(path)
-            info = {"steps": args.steps, "batch_size": 64, "train_seconds": round(seconds, 1), "seed": args.seed}
-            (out / f"digit_captioner_{kind}.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
-            print(kind, json.dumps(info), flush=True)
+            checkpoint = Checkpoint(path, kind, args, start)
+            captioning.train_captioner(
+                kind,
+                steps=args.steps,
+                batch_size=args.batch_size,
+                epoch_examples=args.epoch_examples,
+                seed=args.seed,
+                verbose=2,
+                callbacks=[checkpoint],
+            )
+            print(kind, json.dumps(checkpoint.info), flush=True)
         else:
             info = json.loads((out / f"digit_captioner_{kind}.json").read_text())
             scores = captioning.Captioner.load(path).evaluate(EVAL_EXAMPLES, seed=EVAL_SEED)

@@ -34,7 +34,7 @@ def train_captioner(
     kind="soft",
     steps=1000,
     batch_size=64,
-    learning_rate=2e-3,
+    learning_rate=3e-3,
     seed=0,
     epoch_examples=4096,
     penalty=0.01,
@@ -226,3 +226,30 @@ class Captioner:
             )
             scores.update({"attention_correctness": correct, "attention_words": checked})
         return scores
+
+
+def read_image(path):
+    """An image file (PNG, any size, grey/RGB/RGBA) as a numpy array."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode not in ("L", "RGB", "RGBA"):
+                image = image.convert("RGBA" if "A" in image.mode else "RGB")
+            return np.asarray(image)
+    except UnidentifiedImageError as error:
+        raise ValueError(f"{path} is not an image file") from error
+
+
+def caption_file(path, model=None, beam_size=1, plot=None):
+    """The caption of an image file (``keras-attn caption``); with ``plot``, also writes the attention figure."""
+    image = read_image(path)
+    captioner = Captioner.load(model)
+    caption = captioner.caption(image, beam_size=beam_size)[0]
+    if plot:
+        from keras_attn.viz import plot_caption_attention
+
+        words, maps = captioner.attention(image, beam_size=beam_size)
+        plot_caption_attention(_as_images(image, captioner.size)[0], words, maps, path=plot)
+    return caption

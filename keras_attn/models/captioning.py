@@ -69,7 +69,8 @@ class CaptionDecoder(keras.layers.Layer):
 
     Call arguments:
         inputs: ``[a, captions]``: features ``(B, L, D)`` and int token ids
-            ``(B, T + 1)`` (``T >= 1``), the start token first.
+            ``(B, T + 1)`` (``T >= 1``), the start token first; ids outside
+            ``[0, vocab_size)`` are clipped into it.
         mask: optional boolean ``(B, L)`` mask of the locations (or
             ``[mask, None]``); masked locations get zero attention and are
             left out of the mean.
@@ -214,7 +215,8 @@ class CaptionDecoder(keras.layers.Layer):
         context = ops.einsum("bl,bld->bd", weights, a)
         beta = ops.sigmoid(ops.matmul(h, self._w(self.gate_kernel, dtype)) + self._w(self.gate_bias, dtype))
         z = beta * context
-        emb = ops.take(self._w(self.embedding, dtype), ops.cast(token, "int32"), axis=0)
+        token = ops.clip(ops.cast(token, "int32"), 0, self.vocab_size - 1)  # the same on every backend
+        emb = ops.take(self._w(self.embedding, dtype), token, axis=0)
         gates = (
             ops.matmul(ops.concatenate([emb, z], -1), self._w(self.lstm_kernel, dtype))
             + ops.matmul(h, self._w(self.lstm_recurrent_kernel, dtype))
