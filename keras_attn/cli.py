@@ -102,11 +102,11 @@ def _cmd_eval(args):
 
 
 def _cmd_caption(args):
-    from keras_attn.models.captioner import caption_file
-
     if args.beam < 1:
         print(f"keras-attn caption: --beam must be a positive integer; got {args.beam}", file=sys.stderr)
         return 2
+    from keras_attn.models.captioner import caption_file
+
     try:
         caption = caption_file(args.image, model=args.model, beam_size=args.beam, plot=args.plot)
     except (ValueError, OSError) as error:

