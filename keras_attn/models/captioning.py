@@ -204,6 +204,8 @@ class CaptionDecoder(keras.layers.Layer):
         dtype = keys.dtype
         hidden = ops.tanh(keys + ops.expand_dims(ops.matmul(h, self._w(self.att_state_kernel, dtype)), 1))
         scores = ops.squeeze(ops.matmul(hidden, self._w(self.att_score_kernel, dtype)), -1)
+        if scores.shape[-1] == 1 and mask is None:  # one location (a pooled vector): its weight is 1
+            return scores, ops.ones_like(scores)
         return scores, masked_softmax(scores, mask)
 
     def step(self, a, keys, token, h, c, mask=None, training=False):
