@@ -136,3 +136,28 @@ def test_images_are_made_grey_64_and_bright_on_dark():
     np.testing.assert_allclose(_as_images(batch, 64), batch, atol=1e-6)
     with pytest.raises(ValueError, match="images must be"):
         _as_images(np.zeros((2, 3, 4, 5, 6)), 64)
+
+
+def test_beam_search_compiles_and_matches_eager():
+    from tests._helpers import BACKEND
+
+    decoder, a = _decoder(np.random.default_rng(7))
+    eager = [to_numpy(x) for x in beam_search(decoder, a, 5, START, END, PAD, beam_size=3)]
+
+    def search(features):
+        return beam_search(decoder, features, 5, START, END, PAD, beam_size=3)
+
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        fn = tf.function(search, jit_compile=True)
+    elif BACKEND == "jax":
+        import jax
+
+        fn = jax.jit(search)
+    else:
+        pytest.skip("no XLA on this backend")
+    compiled = [to_numpy(x) for x in fn(a)]
+    np.testing.assert_array_equal(compiled[0], eager[0])
+    np.testing.assert_allclose(compiled[1], eager[1], atol=1e-4)
+    np.testing.assert_allclose(compiled[2], eager[2], atol=1e-5)
