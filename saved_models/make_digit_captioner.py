@@ -1,15 +1,23 @@
-"""Trains the shipped digit captioners and the no-attention baseline (fixed seeds).
+"""Trains the shipped digit captioners and the no-attention baseline (fixed seeds), then scores them.
 
-    python saved_models/make_digit_captioner.py --kinds soft pooled hard --steps 900
+    python saved_models/make_digit_captioner.py                # train soft, pooled, hard
+    python saved_models/make_digit_captioner.py --evaluate     # score them -> digit_captioner_results.json
 
-For each kind, ``train_captioner(kind, steps, seed=0)`` trains on canvases of
-the *training* digit images (data seeds ``0..``), then the model is evaluated
-on 1,000 canvases of the *test* digit images drawn with seed 12345 (neither the
-images nor the seed were seen in training). ``soft`` and ``hard`` are written
-to ``saved_models/digit_captioner_{kind}.keras``; ``pooled`` (the same CNN and
-decoder fed only the global-average-pooled vector) is trained for the same
-number of steps for the comparison and not shipped. The scores go to
-``saved_models/digit_captioner_results.json`` (one entry per kind).
+Training: for each kind, ``train_captioner(kind, steps, batch_size, seed=0)``
+on fresh canvases of the *training* digit images (data seeds ``0, 1, ...``,
+``--epoch-examples`` canvases each). After every epoch the model is written
+(without optimizer state) to ``digit_captioner_{kind}.keras``, a copy to
+``digit_captioner_{kind}_stepN.keras`` and the steps done so far to
+``digit_captioner_{kind}.json``, so runs of the kinds side by side can be
+compared at the same number of steps. ``soft`` and ``hard`` are the shipped
+models; ``pooled`` (the same CNN and decoder fed only the
+global-average-pooled vector) is the comparison.
+
+Evaluation (``--evaluate``): 1,000 canvases of the *test* digit images drawn
+with seed 12345 (neither the images nor the seed are used in training): exact
+match, per-word accuracy, BLEU-4 and, for the attention models, attention
+correctness, merged with the training info into
+``digit_captioner_results.json``.
 """
 
 import argparse
@@ -67,7 +75,7 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=900)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--epoch-examples", type=int, default=1024, help="fresh canvases per epoch (a checkpoint each)")
+    parser.add_argument("--epoch-examples", type=int, default=4096, help="fresh canvases per epoch (a checkpoint each)")
     parser.add_argument("--out", default=str(HERE))
     parser.add_argument("--evaluate", action="store_true", help="only evaluate the models already written")
     args = parser.parse_args(argv)

@@ -218,7 +218,8 @@ class CaptionDecoder(keras.layers.Layer):
         beta = ops.sigmoid(ops.matmul(h, self._w(self.gate_kernel, dtype)) + self._w(self.gate_bias, dtype))
         z = beta * context
         token = ops.clip(ops.cast(token, "int32"), 0, self.vocab_size - 1)  # the same on every backend
-        emb = ops.take(self._w(self.embedding, dtype), token, axis=0)
+        # a one-hot product, not a gather: a dense gradient on every backend (TF's gather gives IndexedSlices)
+        emb = ops.matmul(ops.one_hot(token, self.vocab_size, dtype=dtype), self._w(self.embedding, dtype))
         gates = (
             ops.matmul(ops.concatenate([emb, z], -1), self._w(self.lstm_kernel, dtype))
             + ops.matmul(h, self._w(self.lstm_recurrent_kernel, dtype))
