@@ -100,7 +100,8 @@ def main(argv=None):
             info = json.loads((out / f"digit_captioner_{kind}.json").read_text())
             scores = captioning.Captioner.load(path).evaluate(EVAL_EXAMPLES, seed=EVAL_SEED)
             results = json.loads(results_path.read_text()) if results_path.exists() else {}
-            results[kind] = {**info, **scores}
+            scores["eval_seed"] = scores.pop("seed")  # "seed" stays the training seed
+            results[kind] = {**scores, **info}
             results_path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
             print(kind, json.dumps(results[kind]), flush=True)
     return 0
