@@ -300,6 +300,19 @@ def _cmd_eval_ram(args):
     return 0
 
 
+def _cmd_caption(args):
+    from keras_attn.models.captioner import caption_file
+
+    if args.plot:
+        require("matplotlib", "viz")
+    try:
+        caption = caption_file(args.image, model=args.model, beam_size=args.beam, plot=args.plot)
+    except (ValueError, OSError) as error:
+        raise CliError(_one_line(error)) from None
+    print(caption)
+    return 0
+
+
 # ------------------------------------------------------------------- parser
 def build_parser():
     parser = _Parser(prog=PROG, description="Attention layers for Keras 3.")
@@ -362,6 +375,13 @@ def build_parser():
     eval_ram.add_argument("--cluttered", action="store_true", help="add 4 pieces of other digits to each canvas")
     eval_ram.add_argument("--trajectories", type=positive_int, default=None,
                           help="average M sampled trajectories instead of the policy mean")
+
+    caption = add_command(sub, "caption", _cmd_caption, "caption a PNG of 2-4 digits with the attention captioner")
+    caption.add_argument("image", help="a PNG (RGB or grey, any size)")
+    caption.add_argument("--model", type=existing_path, default=None,
+                         help="a .keras captioner (default: the shipped soft-attention model)")
+    caption.add_argument("--beam", type=positive_int, default=1, help="beam size (1: greedy)")
+    caption.add_argument("--plot", metavar="OUT.png", type=output_file, help="write the per-word attention figure")
     return parser
 
 

@@ -190,3 +190,62 @@ def _to_numpy(x):
     import keras
 
     return keras.ops.convert_to_numpy(x)
+
+def plot_caption_attention(image, words, maps, path=None, hard=None, columns=6):
+    """The image, then one panel per word with its attention map over the image (Show, Attend and Tell's figure).
+
+    Args:
+        image: ``(H, W)`` or ``(H, W, C)`` array (grey levels or RGB).
+        words: the caption's words, one per panel.
+        maps: ``(T, h, w)`` attention maps (``Captioner.attention(image)``),
+            ``T >= len(words)``; each is stretched over the whole image.
+        path: if given, the figure is saved there as PNG.
+        hard: ``True`` draws each word's chosen cell as a box (hard
+            attention), ``False`` the smoothly upsampled soft map; ``None``
+            decides from the maps (one-hot maps are hard).
+        columns: panels per row.
+
+    Returns:
+        The matplotlib ``Figure``.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    image = np.asarray(image, dtype="float32")
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim not in (2, 3):
+        raise ValueError(f"image must have shape (H, W) or (H, W, C); got shape {image.shape}")
+    maps = np.asarray(maps, dtype="float32")
+    words = list(words)
+    if maps.ndim != 3 or maps.shape[0] < len(words):
+        raise ValueError(f"maps must have shape (T, h, w) with T >= {len(words)} words; got shape {maps.shape}")
+    if hard is None:
+        hard = bool(len(words)) and bool(np.all(np.isclose(maps[: len(words)].max(axis=(1, 2)), 1.0)))
+    height, width = image.shape[:2]
+    panels = len(words) + 1
+    cols = min(columns, panels)
+    rows = -(-panels // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols, 2.1 * rows), squeeze=False)
+    cmap = "gray" if image.ndim == 2 else None
+    extent = (0, width, height, 0)
+    for ax in axes.ravel():
+        ax.axis("off")
+    axes[0, 0].imshow(image, cmap=cmap, extent=extent)
+    axes[0, 0].set_title("image", fontsize=9)
+    cell_h, cell_w = height / maps.shape[1], width / maps.shape[2]
+    for i, word in enumerate(words):
+        ax = axes.ravel()[i + 1]
+        ax.imshow(image, cmap=cmap, extent=extent)
+        if hard:
+            row, col = np.unravel_index(int(np.argmax(maps[i])), maps[i].shape)
+            ax.add_patch(Rectangle((col * cell_w, row * cell_h), cell_w, cell_h, fill=True, alpha=0.45, color="red"))
+        else:
+            ax.imshow(maps[i], cmap="jet", alpha=0.5, extent=extent, interpolation="bilinear", vmin=0.0)
+        ax.set_xlim(0, width)
+        ax.set_ylim(height, 0)
+        ax.set_title(word, fontsize=10)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, format="png", dpi=100)
+    return fig

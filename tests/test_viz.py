@@ -63,3 +63,27 @@ def test_plot_glimpses_rejects_bad_shapes():
         plot_glimpses(np.zeros((8, 8)), np.zeros((3,)))
     with pytest.raises(ValueError, match=r"glimpses must have shape \(2, 1, 4, 4, 1\)"):
         plot_glimpses(np.zeros((8, 8)), np.zeros((2, 2)), patch_size=4, glimpses=np.zeros((2, 1, 8, 8, 1)))
+
+def test_plot_caption_attention_soft_and_hard(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from keras_attn.viz import plot_caption_attention
+
+    image = np.zeros((64, 64), "float32")
+    image[8:24, 40:56] = 1.0
+    soft = np.random.default_rng(0).random((4, 8, 8))
+    path = tmp_path / "soft.png"
+    fig = plot_caption_attention(image, ["small", "three", "above", "nine"], soft, path=path)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    titled = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titled == ["image", "small", "three", "above", "nine"]
+    np.testing.assert_allclose(fig.axes[2].images[1].get_array(), soft[1])  # the map over the image, word 'three'
+    plt.close(fig)
+    hard = np.zeros((2, 8, 8))
+    hard[0, 1, 5] = hard[1, 6, 2] = 1.0
+    fig = plot_caption_attention(image, ["three", "nine"], hard)
+    box = fig.axes[1].patches[0]  # the chosen cell, 8 x 8 pixels at row 1, column 5
+    assert (box.get_x(), box.get_y(), box.get_width(), box.get_height()) == (40.0, 8.0, 8.0, 8.0)
+    plt.close(fig)
+    with pytest.raises(ValueError, match=r"maps must have shape \(T, h, w\) with T >= 3 words"):
+        plot_caption_attention(image, ["a", "b", "c"], hard)

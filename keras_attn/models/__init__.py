@@ -1,8 +1,27 @@
 """Model builders made of keras_attn layers."""
 
+from keras_attn.models.captioner import Captioner, train_captioner
+from keras_attn.models.captioning import CaptionDecoder, beam_search, greedy_search, show_and_tell, show_attend_tell, small_cnn
 from keras_attn.models.han import han, han_attention
 from keras_attn.models.ram import RecurrentAttentionModel
 from keras_attn.models.seq2seq import AttentionDecoder, BiLSTMEncoder, seq2seq_att
 from keras_attn.models.translator import DateTranslator, train_date_translator
 
-__all__ = ["AttentionDecoder", "BiLSTMEncoder", "DateTranslator", "RecurrentAttentionModel", "han", "han_attention", "seq2seq_att", "train_date_translator"]
+__all__ = [
+    "AttentionDecoder",
+    "BiLSTMEncoder",
+    "CaptionDecoder",
+    "Captioner",
+    "DateTranslator",
+    "RecurrentAttentionModel",
+    "beam_search",
+    "greedy_search",
+    "han",
+    "han_attention",
+    "seq2seq_att",
+    "show_and_tell",
+    "show_attend_tell",
+    "small_cnn",
+    "train_captioner",
+    "train_date_translator",
+]

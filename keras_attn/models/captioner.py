@@ -1,0 +1,262 @@
+"""The digit captioner: Show, Attend and Tell on canvases of real digits."""
+
+import math
+import os
+
+import keras
+import numpy as np
+
+from keras_attn._assets import shipped_file
+from keras_attn.datasets import digit_captions
+from keras_attn.models import caption_metrics as metrics
+from keras_attn.models.captioning import beam_search, show_and_tell, show_attend_tell
+
+#: The shipped models (see ``saved_models/make_digit_captioner.py``).
+DEFAULT_MODELS = {"soft": "digit_captioner_soft.keras", "hard": "digit_captioner_hard.keras"}
+
+#: The architecture of the shipped models.
+SMALL = {"units": 64, "embed_dim": 16, "attention_units": 32}
+
+
+def build_captioner(kind="soft", penalty=0.01, seed=None, **kwargs):
+    """A digit-caption model: ``"soft"`` / ``"hard"`` attention, or ``"pooled"`` (the no-attention baseline)."""
+    size = {**SMALL, **kwargs}
+    vocab = len(digit_captions.VOCAB)
+    shape = (digit_captions.CANVAS, digit_captions.CANVAS, 1)
+    if kind == "pooled":
+        return show_and_tell(vocab, shape, digit_captions.SEQUENCE_LENGTH, units=size["units"], embed_dim=size["embed_dim"])
+    if kind not in ("soft", "hard"):
+        raise ValueError(f"kind must be one of 'soft', 'hard', 'pooled'; got {kind!r}")
+    return show_attend_tell(vocab, shape, digit_captions.SEQUENCE_LENGTH, attention=kind, penalty=penalty, seed=seed, **size)
+
+
+def train_captioner(
+    kind="soft",
+    steps=1000,
+    batch_size=64,
+    learning_rate=3e-3,
+    seed=0,
+    epoch_examples=4096,
+    penalty=0.01,
+    verbose=1,
+    callbacks=None,
+    model=None,
+):
+    """Trains a digit captioner for ``steps`` batches of fresh training canvases; returns the model.
+
+    Canvases come from the training digit images only
+    (``digit_captions.load(..., split="train")``), a new set of
+    ``epoch_examples`` per epoch (seeds ``seed * 1000 + epoch``). Adam with a
+    cosine learning-rate decay and gradient clipping; teacher forcing with the
+    cross-entropy of every next token (padding included). Weights are seeded
+    with ``keras.utils.set_random_seed(seed)``.
+    """
+    keras.utils.set_random_seed(seed)
+    if model is None:
+        model = build_captioner(kind, penalty=penalty, seed=seed)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps, 1), alpha=0.02)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule, clipnorm=1.0),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=keras.backend.backend() in ("tensorflow", "jax"),
+    )
+    per_epoch = max(1, epoch_examples // batch_size)
+    epochs = math.ceil(steps / per_epoch)
+    done = 0
+    for epoch in range(epochs):
+        take = min(per_epoch, steps - done)
+        data = digit_captions.load(take * batch_size, seed=seed * 1000 + epoch, split="train")
+        model.fit(
+            [data["images"], data["tokens"]],
+            data["tokens"][:, 1:],
+            batch_size=batch_size,
+            epochs=epoch + 1,
+            initial_epoch=epoch,
+            verbose=verbose,
+            callbacks=callbacks,
+            shuffle=False,
+        )
+        done += take
+    return model
+
+
+def _as_images(images, size):
+    """``(B, size, size, 1)`` float32 in ``[0, 1]``: bright ink on a dark background."""
+    x = np.asarray(images)
+    if x.dtype == np.uint8 or (x.size and x.max() > 1.0):
+        x = x.astype(np.float32) / 255.0
+    x = x.astype(np.float32)
+    if x.ndim == 2:  # one grey image
+        x = x[None, ..., None]
+    elif x.ndim == 3 and x.shape[-1] in (1, 3, 4) and x.shape[0] not in (1, 3, 4) or x.ndim == 3 and x.shape[-1] in (3, 4):
+        x = x[None]  # one image with channels
+    elif x.ndim == 3:
+        x = x[..., None]  # a batch of grey images
+    if x.ndim != 4 or x.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"images must be (H, W), (H, W, C) or (B, H, W, C) with C in 1, 3, 4; got shape {np.shape(images)}")
+    if x.shape[-1] == 4:
+        x = x[..., :3] * x[..., 3:]  # transparent means background
+    if x.shape[-1] == 3:
+        x = x @ np.array([0.299, 0.587, 0.114], np.float32)[:, None]
+    if x.shape[1:3] != (size, size):
+        x = keras.ops.convert_to_numpy(keras.ops.image.resize(x, (size, size), interpolation="bilinear", antialias=True))
+    # dark ink on a light background (a scan, a drawing): invert to the training convention
+    light = np.mean(x, axis=(1, 2, 3)) > 0.5
+    x[light] = 1.0 - x[light]
+    return np.clip(x, 0.0, 1.0).astype(np.float32)
+
+
+class Captioner:
+    """Writes captions of digit canvases with a ``show_attend_tell`` model.
+
+    ``Captioner.load()`` loads the shipped soft-attention model
+    (``Captioner.load(kind="hard")`` the hard one, ``Captioner.load(path)``
+    any ``.keras`` file of such a model). ``caption(images, beam_size=1)``
+    returns strings (greedy decoding, or beam search for ``beam_size > 1``);
+    ``attention(image)`` the attention map of each generated word, ``(T, H,
+    W)`` over the feature grid.
+
+    Images are ``(H, W)``, ``(H, W, C)`` or ``(B, H, W, C)`` arrays (grey,
+    RGB or RGBA; uint8 0-255 or floats in ``[0, 1]``); they are made grey,
+    resized to 64 × 64 and, if mostly light, inverted (the model reads
+    bright ink on a dark background).
+
+    Example:
+
+    >>> from keras_attn.datasets import digit_captions
+    >>> from keras_attn.models import Captioner
+    >>> from keras_attn.models.captioner import build_captioner
+    >>> data = digit_captions.load(2, seed=7, split="test")
+    >>> captioner = Captioner(build_captioner("soft"))  # untrained; Captioner.load() is the shipped model
+    >>> captions = captioner.caption(data["images"], beam_size=2)
+    >>> len(captions), all(isinstance(c, str) for c in captions)
+    (2, True)
+    >>> words, maps = captioner.attention(data["images"][0])
+    >>> maps.shape == (len(words), 8, 8)
+    True
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.encoder = model.get_layer("encoder")
+        self.decoder = model.get_layer("decoder")
+        self.vocab = digit_captions.VOCAB
+        if self.decoder.vocab_size != len(self.vocab):
+            raise ValueError(f"the model has {self.decoder.vocab_size} tokens; the digit captions have {len(self.vocab)}")
+        self.grid = tuple(self.encoder.output.shape[1:3])
+        self.steps = digit_captions.SEQUENCE_LENGTH - 1
+        self.size = digit_captions.CANVAS
+        self._pool = "pool" in [layer.name for layer in model.layers]
+
+    @classmethod
+    def load(cls, path=None, kind="soft"):
+        """Loads a captioner; ``path=None`` is the shipped ``kind`` (``"soft"`` or ``"hard"``) model."""
+        if path is None:
+            if kind not in DEFAULT_MODELS:
+                raise ValueError(f"kind must be one of 'soft', 'hard'; got {kind!r}")
+            path = shipped_file(DEFAULT_MODELS[kind])
+        if not str(path).endswith(".keras") or not os.path.exists(path):
+            raise FileNotFoundError(f"no captioner model at {path}; make one with `python saved_models/make_digit_captioner.py`")
+        import keras_attn  # noqa: F401  (registers the layers)
+
+        return cls(keras.models.load_model(str(path), compile=False))
+
+    def save(self, path):
+        """Writes the model (no optimizer state) to a ``.keras`` file."""
+        clean = self.model.__class__.from_config(self.model.get_config())
+        clean.set_weights(self.model.get_weights())
+        clean.save(str(path))
+        return path
+
+    def features(self, images):
+        """The decoder's input ``(B, L, D)`` of prepared images."""
+        grid = self.encoder(images)
+        if self._pool:
+            return keras.ops.mean(keras.ops.reshape(grid, (grid.shape[0], -1, grid.shape[-1])), axis=1, keepdims=True)
+        return keras.ops.reshape(grid, (grid.shape[0], -1, grid.shape[-1]))
+
+    def search(self, images, beam_size=1, batch_size=256):
+        """``(tokens (B, steps), log_prob (B,), weights (B, steps, L))`` as numpy arrays."""
+        x = _as_images(images, self.size)
+        out = [[], [], []]
+        for start in range(0, len(x), batch_size):
+            feats = self.features(x[start : start + batch_size])
+            result = beam_search(
+                self.decoder,
+                feats,
+                self.steps,
+                digit_captions.WORD_INDEX[digit_captions.START],
+                digit_captions.WORD_INDEX[digit_captions.END],
+                pad=digit_captions.WORD_INDEX[digit_captions.PAD],
+                beam_size=beam_size,
+            )
+            for bucket, value in zip(out, result):
+                bucket.append(keras.ops.convert_to_numpy(value))
+        return tuple(np.concatenate(b) for b in out)
+
+    def caption(self, images, beam_size=1):
+        """Captions (strings) of one image or a batch: greedy, or beam search with ``beam_size > 1``."""
+        tokens, _, _ = self.search(images, beam_size)
+        return [" ".join(digit_captions.decode(row)) for row in tokens]
+
+    def attention(self, image, beam_size=1):
+        """``(words, maps)``: the caption's words of one image and their attention maps ``(T, H, W)``."""
+        x = _as_images(image, self.size)
+        if len(x) != 1:
+            raise ValueError(f"attention() takes one image; got {len(x)}")
+        tokens, _, weights = self.search(x, beam_size)
+        words = digit_captions.decode(tokens[0])
+        if self._pool:
+            raise ValueError("the pooled baseline has no attention maps")
+        return words, weights[0, : len(words)].reshape((len(words),) + self.grid)
+
+    def evaluate(self, examples=1000, seed=12345, split="test", beam_size=1):
+        """Scores on ``examples`` fresh canvases of ``split``'s digit images drawn with ``seed``."""
+        data = digit_captions.load(examples, seed=seed, split=split)
+        tokens, _, weights = self.search(data["images"], beam_size)
+        hypotheses = [" ".join(digit_captions.decode(row)) for row in tokens]
+        scores = {
+            "examples": examples,
+            "seed": seed,
+            "split": split,
+            "beam_size": beam_size,
+            "exact_match": metrics.exact_match(data["captions"], hypotheses),
+            "word_accuracy": metrics.word_accuracy(data["captions"], hypotheses),
+            "bleu4": metrics.corpus_bleu(data["captions"], hypotheses),
+        }
+        if not self._pool:
+            maps = weights.reshape(weights.shape[:2] + self.grid)
+            correct, checked = metrics.attention_correctness(
+                hypotheses, maps, data["boxes"], data["word_index"], (self.size, self.size), digit_captions.DIGIT_WORDS
+            )
+            scores.update({"attention_correctness": correct, "attention_words": checked})
+        return scores
+
+
+def read_image(path):
+    """An image file (PNG, any size, grey/RGB/RGBA) as a numpy array."""
+    from PIL import Image, UnidentifiedImageError
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no image file at {path}")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode not in ("L", "RGB", "RGBA"):
+                image = image.convert("RGBA" if "A" in image.mode else "RGB")
+            return np.asarray(image)
+    except UnidentifiedImageError as error:
+        raise ValueError(f"{path} is not an image file") from error
+
+
+def caption_file(path, model=None, beam_size=1, plot=None):
+    """The caption of an image file (``keras-attn caption``); with ``plot``, also writes the attention figure."""
+    image = read_image(path)
+    captioner = Captioner.load(model)
+    caption = captioner.caption(image, beam_size=beam_size)[0]
+    if plot:
+        from keras_attn.viz import plot_caption_attention
+
+        words, maps = captioner.attention(image, beam_size=beam_size)
+        plot_caption_attention(_as_images(image, captioner.size)[0], words, maps, path=plot)
+    return caption

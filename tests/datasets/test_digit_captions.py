@@ -1,0 +1,83 @@
+"""digit_captions: captions that follow the layout, boxes and word positions, disjoint digit images."""
+
+import numpy as np
+import pytest
+
+from keras_attn.datasets import digit_captions as dc
+from keras_attn.datasets import digits
+
+
+@pytest.fixture(scope="module")
+def data():
+    return dc.load(60, seed=3, split="test")
+
+
+def test_shapes_and_determinism(data):
+    assert data["images"].shape == (60, 64, 64, 1) and data["images"].dtype == np.float32
+    assert data["tokens"].shape == (60, dc.SEQUENCE_LENGTH)
+    assert 0.0 <= data["images"].min() and data["images"].max() <= 1.0
+    again = dc.load(60, seed=3, split="test")
+    np.testing.assert_array_equal(again["images"], data["images"])
+    assert again["captions"] == data["captions"]
+    other = dc.load(60, seed=4, split="test")
+    assert other["captions"] != data["captions"]
+    assert len(dc.WORDS) >= 15 and set(data["counts"]) <= {2, 3, 4}
+
+
+def test_captions_follow_the_layout(data):
+    """Rebuild every caption from the boxes: reading order, size from the ink extent, relation from the rows."""
+    for i, caption in enumerate(data["captions"]):
+        words = caption.split()
+        k = int(data["counts"][i])
+        boxes, labels, index = data["boxes"][i, :k], data["labels"][i, :k], data["word_index"][i, :k]
+        rows = (boxes[:, 1] + boxes[:, 3]) / 2 >= dc.CELL
+        cols = (boxes[:, 0] + boxes[:, 2]) / 2 >= dc.CELL
+        order = np.lexsort((cols, rows))
+        np.testing.assert_array_equal(order, np.arange(k))  # already in reading order
+        for j in range(k):
+            assert words[index[j]] == dc.DIGIT_WORDS[labels[j]]
+            side = max(boxes[j, 2] - boxes[j, 0], boxes[j, 3] - boxes[j, 1])
+            assert words[index[j] - 1] == ("small" if side <= 16 else "large"), (caption, side)
+            if j:
+                between = words[index[j - 1] + 1 : index[j] - 1]
+                assert between == (["left", "of"] if rows[j] == rows[j - 1] else ["above"])
+            x0, y0, x1, y1 = boxes[j]
+            ink = data["images"][i, y0:y1, x0:x1, 0]
+            assert ink[0].max() > 0 and ink[-1].max() > 0 and ink[:, 0].max() > 0 and ink[:, -1].max() > 0
+        np.testing.assert_array_equal(data["tokens"][i, 1 : len(words) + 1], [dc.WORD_INDEX[w] for w in words])
+        assert dc.decode(data["tokens"][i]) == words
+
+
+def test_large_digits_are_test_images():
+    """A large digit is pasted unscaled: its ink equals the ink of one image of the split (and of no train image)."""
+    data = dc.load(20, seed=0, split="test", min_digits=2, max_digits=2)
+    test_images, _ = digits.load("test")
+    train_images, _ = digits.load("train")
+
+    def crops(images):
+        out = set()
+        for im in images:
+            ys, xs = np.nonzero(im)
+            out.add(im[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1].tobytes())
+        return out
+
+    test_crops, train_crops = crops(test_images), crops(train_images)
+    checked = 0
+    for i in range(20):
+        for j in range(2):
+            x0, y0, x1, y1 = data["boxes"][i, j]
+            if max(x1 - x0, y1 - y0) <= 16:
+                continue
+            crop = np.round(data["images"][i, y0:y1, x0:x1, 0] * 255).astype(np.uint8).tobytes()
+            assert crop in test_crops and crop not in train_crops
+            checked += 1
+    assert checked > 5
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="n must be an integer >= 0"):
+        dc.load(-1)
+    with pytest.raises(ValueError, match="min_digits <= max_digits"):
+        dc.load(2, min_digits=3, max_digits=2)
+    with pytest.raises(ValueError, match="split must be one of"):
+        dc.load(2, split="valid")

@@ -1,0 +1,163 @@
+"""Beam search, the caption metrics and the Captioner's input handling."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_attn.models import CaptionDecoder, beam_search, greedy_search
+from keras_attn.models import caption_metrics as metrics
+from keras_attn.models.captioner import _as_images
+from tests._helpers import to_numpy
+
+VOCAB, START, END, PAD = 8, 1, 2, 0
+
+
+def _decoder(rng, scale=1.5):
+    a = rng.standard_normal((5, 6, 4)).astype("float32")
+    decoder = CaptionDecoder(VOCAB, units=6, embed_dim=5, attention_units=4, penalty=0.0)
+    decoder([a, np.ones((5, 3), "int32")])
+    decoder.set_weights([rng.normal(0, scale, w.shape).astype("float32") for w in decoder.get_weights()])
+    return decoder, a
+
+
+def _naive_greedy(decoder, a, steps):
+    """Step by step with argmax in numpy; returns tokens and their summed log-probability."""
+    keys, h, c = decoder.initial_state(a)
+    token = np.full(len(a), START, "int32")
+    done = np.zeros(len(a), bool)
+    tokens, total = [], np.zeros(len(a))
+    for _ in range(steps):
+        logits, h, c, _, _ = decoder.step(a, keys, token, h, c)
+        logits = to_numpy(logits).astype("float64")
+        logp = logits - logits.max(-1, keepdims=True)
+        logp = logp - np.log(np.exp(logp).sum(-1, keepdims=True))
+        best = logp.argmax(-1)
+        best = np.where(done, PAD, best)
+        total += np.where(done, 0.0, logp[np.arange(len(a)), best])
+        done = done | (best == END)
+        tokens.append(best)
+        token = best.astype("int32")
+    return np.stack(tokens, 1), total
+
+
+def _teacher_forced_log_prob(decoder, a, tokens):
+    """Log-probability of ``tokens`` from one teacher-forced call of the layer (up to and including END)."""
+    captions = np.concatenate([np.full((len(a), 1), START), tokens], 1).astype("int32")
+    logits = to_numpy(decoder([a, captions])).astype("float64")
+    logp = logits - logits.max(-1, keepdims=True)
+    logp = logp - np.log(np.exp(logp).sum(-1, keepdims=True))
+    chosen = np.take_along_axis(logp, tokens[..., None].astype(int), -1)[..., 0]
+    ended = np.cumsum(tokens == END, 1) - (tokens == END)  # steps after the end token
+    return np.where(ended > 0, 0.0, chosen).sum(1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_beam_size_one_is_greedy(seed):
+    decoder, a = _decoder(np.random.default_rng(seed))
+    want_tokens, want_lp = _naive_greedy(decoder, a, 6)
+    tokens, log_prob, weights = greedy_search(decoder, a, 6, START, END, PAD)
+    np.testing.assert_array_equal(to_numpy(tokens), want_tokens)
+    np.testing.assert_allclose(to_numpy(log_prob), want_lp, atol=1e-4)
+    assert to_numpy(weights).shape == (5, 6, 6)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_beam_search_never_scores_below_greedy(seed):
+    decoder, a = _decoder(np.random.default_rng(seed))
+    _, greedy_lp = _naive_greedy(decoder, a, 6)
+    for beam in (2, 4):
+        tokens, log_prob, _ = beam_search(decoder, a, 6, START, END, PAD, beam_size=beam)
+        tokens, log_prob = to_numpy(tokens), to_numpy(log_prob)
+        assert np.all(log_prob >= greedy_lp - 1e-4), (beam, log_prob, greedy_lp)
+        # its reported score is the caption's real log-probability (oracle: one teacher-forced call)
+        np.testing.assert_allclose(log_prob, _teacher_forced_log_prob(decoder, a, tokens), atol=1e-4)
+        # padding only after the end token
+        for row in tokens:
+            after = np.cumsum(row == END) > 0
+            assert np.all(row[after & (np.arange(len(row)) > np.argmax(row == END))] == PAD) or not after.any()
+
+
+def test_beam_search_finds_a_better_caption_than_greedy_somewhere():
+    """Over random decoders, a wider beam finds strictly better captions (it is not just greedy)."""
+    better = 0
+    for seed in range(6):
+        decoder, a = _decoder(np.random.default_rng(seed), scale=2.0)
+        _, greedy_lp = _naive_greedy(decoder, a, 6)
+        _, log_prob, _ = beam_search(decoder, a, 6, START, END, PAD, beam_size=4)
+        better += int(np.sum(to_numpy(log_prob) > greedy_lp + 1e-3))
+    assert better > 0
+
+
+def test_bleu_hand_computed():
+    # p1 = 5/6, p2 = 3/5, p3 = 2/4, p4 = 1/3, equal lengths (BP = 1)
+    assert metrics.corpus_bleu(["the cat sat on the mat"], ["the cat sat on a mat"]) == pytest.approx(
+        (5 / 6 * 3 / 5 * 2 / 4 * 1 / 3) ** 0.25
+    )
+    # corpus level: counts are pooled before the ratio; hypotheses 7 words vs references 9: BP = exp(1 - 9/7)
+    refs = ["a b c d e", "x y z w"]
+    hyps = ["a b c d", "x y z"]
+    # p1 = 7/7, p2 = 5/5, p3 = 3/3, p4 = 1/1
+    assert metrics.corpus_bleu(refs, hyps) == pytest.approx(np.exp(1 - 9 / 7))
+    # clipping: "the the the" against "the cat" has p1 = 1/3; no 4-gram match gives 0
+    assert metrics.corpus_bleu(["the cat"], ["the the the"]) == 0.0
+    assert metrics.corpus_bleu(["one two three four"], ["one two three four"]) == pytest.approx(1.0)
+
+
+def test_exact_match_and_word_accuracy():
+    refs = ["small one left of large two", "large three above small four"]
+    hyps = ["small one left of large two", "large three above small"]
+    assert metrics.exact_match(refs, hyps) == 0.5
+    assert metrics.word_accuracy(refs, hyps) == pytest.approx((6 + 4) / (6 + 5))
+    with pytest.raises(ValueError, match="2 references and 1 hypotheses"):
+        metrics.exact_match(refs, hyps[:1])
+
+
+def test_attention_correctness_uses_the_peak_cell():
+    maps = np.zeros((1, 3, 2, 2))
+    maps[0, 1, 0, 1] = 1.0  # word 1 looks at the top-right cell: centre (48, 16) of a 64 x 64 image
+    maps[0, 2, 1, 0] = 1.0  # word 2 looks bottom-left: centre (16, 48)
+    boxes = [[[40, 4, 60, 30], [40, 36, 60, 60]]]  # digit 0 top right, digit 1 bottom right
+    fraction, checked = metrics.attention_correctness(["small three seven"], maps, boxes, [[1, 2]], (64, 64), ["three", "seven"])
+    assert (fraction, checked) == (0.5, 2)
+    # a non-digit word at a digit's position is not checked
+    fraction, checked = metrics.attention_correctness(["small three left"], maps, boxes, [[1, 2]], (64, 64), ["three", "seven"])
+    assert (fraction, checked) == (1.0, 1)
+
+
+def test_images_are_made_grey_64_and_bright_on_dark():
+    rng = np.random.default_rng(0)
+    dark = np.zeros((28, 28), np.uint8)
+    dark[10:18, 12:16] = 255
+    x = _as_images(dark, 64)
+    assert x.shape == (1, 64, 64, 1) and x.dtype == np.float32 and 0.0 <= x.min() and x.max() <= 1.0
+    light_rgb = np.repeat(255 - dark[..., None], 3, -1)
+    np.testing.assert_allclose(_as_images(light_rgb, 64), x, atol=1e-5)
+    batch = rng.random((3, 64, 64, 1)).astype("float32") * 0.4
+    np.testing.assert_allclose(_as_images(batch, 64), batch, atol=1e-6)
+    with pytest.raises(ValueError, match="images must be"):
+        _as_images(np.zeros((2, 3, 4, 5, 6)), 64)
+
+
+def test_beam_search_compiles_and_matches_eager():
+    from tests._helpers import BACKEND
+
+    decoder, a = _decoder(np.random.default_rng(7))
+    eager = [to_numpy(x) for x in beam_search(decoder, a, 5, START, END, PAD, beam_size=3)]
+
+    def search(features):
+        return beam_search(decoder, features, 5, START, END, PAD, beam_size=3)
+
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        fn = tf.function(search, jit_compile=True)
+    elif BACKEND == "jax":
+        import jax
+
+        fn = jax.jit(search)
+    else:
+        pytest.skip("no XLA on this backend")
+    compiled = [to_numpy(x) for x in fn(a)]
+    np.testing.assert_array_equal(compiled[0], eager[0])
+    np.testing.assert_allclose(compiled[1], eager[1], atol=1e-4)
+    np.testing.assert_allclose(compiled[2], eager[2], atol=1e-5)
