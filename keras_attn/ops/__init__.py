@@ -16,8 +16,9 @@ from keras_attn.ops.scores import (
     dot_score,
     general_score,
     scaled_dot_score,
+    unit_vectors,
 )
-from keras_attn.ops.sequence import last_valid_step
+from keras_attn.ops.sequence import gather_steps, last_valid_step
 from keras_attn.ops.softmax import masked_softmax
 
 __all__ = [
@@ -30,11 +31,13 @@ __all__ = [
     "cosine_score",
     "dot_score",
     "float_dtype",
+    "gather_steps",
     "general_score",
     "grid_sample",
     "last_valid_step",
     "masked_softmax",
     "multi_head_attention",
     "scaled_dot_score",
+    "unit_vectors",
     "upcast",
 ]

@@ -216,6 +216,7 @@ class MultiHeadAttention(keras.layers.Layer):
         equation, out_axes = _output_equation(len(out))
         self._output_dense = self._dense(equation, (None,) + tuple(out), out_axes, "attention_output")
         self._output_dense.build((q[0], q[1], n, self._value_dim))
+        self._input_dims = {"query": q[-1], "value": v[-1], "key": k[-1]}
 
     def _check_call_shapes(self, query, value, key, query_mask, value_mask, key_mask):
         """Clear ValueErrors for inputs or masks unlike those the layer was built for (static shapes only)."""
@@ -223,20 +224,13 @@ class MultiHeadAttention(keras.layers.Layer):
         denses = (self._query_dense, self._value_dense, self._key_dense)
         for x, dense, what, m in zip(tensors, denses, ("query", "value", "key"), (query_mask, value_mask, key_mask)):
             shape = _checks.input_rank(self, tuple(x.shape), 3, what, "(batch, T, features)")
-            built = dense.kernel.shape[0]
+            built = self._input_dims[what]
             if shape[-1] is not None and shape[-1] != built:
                 raise _checks.shape_error(self, what, f"(batch, T, {built}) as built", shape)
             _checks.mask_shape(self, m, shape, f"{what}_mask")
         _checks.same_batch(self, tensors, ("query", "value", "key"))
 
     # ---- math ---------------------------------------------------------------
-    @staticmethod
-    def _project(dense, x):
-        y = ops.einsum(dense.equation, upcast(x), upcast(dense.kernel))
-        if dense.bias is not None:
-            y = y + upcast(dense.bias)
-        return y
-
     def call(
         self,
         query,
@@ -270,20 +264,22 @@ class MultiHeadAttention(keras.layers.Layer):
             attention_mask,
         )
 
-        q = self._project(self._query_dense, query)  # (B, T, N, key_dim)
-        k = self._project(self._key_dense, key)  # (B, S, N, key_dim)
-        v = self._project(self._value_dense, value)  # (B, S, N, value_dim)
+        # The sublayers are called (never their kernels read), so Keras's
+        # quantization (int8, float8, ...) and LoRA of EinsumDense apply.
+        q = self._query_dense(query)  # (B, T, N, key_dim)
+        k = self._key_dense(key)  # (B, S, N, key_dim)
+        v = self._value_dense(value)  # (B, S, N, value_dim)
 
         scores = None
         if return_attention_scores or (training and self._dropout > 0):
             causal = causal_mask(ops.shape(query)[1], ops.shape(value)[1]) if use_causal_mask else None
             full_mask = combine_masks(explicit, causal)
-            logits = ops.einsum("btnh,bsnh->bnts", q * self._inverse_sqrt_key_dim, k)
+            logits = ops.einsum("btnh,bsnh->bnts", upcast(q) * self._inverse_sqrt_key_dim, upcast(k))
             scores = masked_softmax(logits, None if full_mask is None else ops.expand_dims(full_mask, 1))
             weights = scores
             if training and self._dropout > 0:
                 weights = keras.random.dropout(scores, self._dropout, seed=self.seed_generator)
-            context = ops.einsum("bnts,bsnh->btnh", weights, v)
+            context = ops.einsum("bnts,bsnh->btnh", weights, upcast(v))
         else:
             # Half-precision Q, K, V under mixed precision (fused/flash kernels
             # need them); the softmax runs in float32.
@@ -297,8 +293,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 is_causal=use_causal_mask,
                 flash_attention=self._flash_attention,
             )
-        output = self._project(self._output_dense, context)
-        output = ops.cast(output, self.compute_dtype)
+        output = ops.cast(self._output_dense(ops.cast(context, self.compute_dtype)), self.compute_dtype)
         if return_attention_scores:
             return output, scores
         return output
