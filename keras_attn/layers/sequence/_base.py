@@ -23,10 +23,12 @@ from keras_attn.ops import (
     gather_steps,
     general_score,
     masked_softmax,
+    multi_head_attention,
     scaled_dot_score,
     unit_vectors,
     upcast,
 )
+from keras_attn.ops.attention import resolve_chunk_size
 
 SAME_DIM_SCORES = ("dot", "scaled_dot", "cosine")
 
@@ -117,6 +119,25 @@ class ScoreWeights:
         if self.score == "scaled_dot":
             scores = scores * (1.0 / float(query.shape[-1]) ** 0.5)
         return scores
+
+
+def check_chunk_size(chunk_size, score, dropout):
+    """Validates a layer's ``chunk_size`` (only for the dot scores, without dropout); returns it."""
+    resolve_chunk_size(chunk_size)
+    if chunk_size is not None:
+        if score not in ("dot", "scaled_dot"):
+            raise ValueError(f"chunk_size needs score='dot' or 'scaled_dot'; got score={score!r}")
+        if dropout > 0:
+            raise ValueError(f"dropout must be 0 when chunk_size is set; got {dropout!r}")
+    return chunk_size
+
+
+def single_head_attention(query, key, value, key_mask, scale, is_causal, chunk_size):
+    """``softmax(q k^T * scale) v`` of ``(B, T, d)`` tensors through ``multi_head_attention`` (one head)."""
+    mask = None if key_mask is None else ops.reshape(ops.cast(key_mask, "bool"), (ops.shape(key_mask)[0], 1, 1, -1))
+    heads = [ops.expand_dims(x, 2) for x in (query, key, value)]
+    context = multi_head_attention(*heads, mask=mask, scale=scale, is_causal=is_causal, chunk_size=chunk_size)
+    return context[:, :, 0]
 
 
 def combine_masks(*masks):

@@ -9,6 +9,7 @@ from keras import ops
 from keras_attn.layers import _checks
 from keras_attn.layers.sequence._base import causal_mask, combine_masks, split_masks
 from keras_attn.ops import float_dtype, masked_softmax, multi_head_attention, upcast
+from keras_attn.ops.attention import resolve_chunk_size
 
 _LETTERS = "efghijklmnopqrstuvwxyz"
 
@@ -59,6 +60,14 @@ class MultiHeadAttention(keras.layers.Layer):
             (default) gives the query's feature size.
         flash_attention: passed to ``keras.ops.dot_product_attention``
             (``None`` lets the backend decide).
+        chunk_size: ``None`` (default), a positive int or ``"auto"``: process
+            keys and values in chunks with an online softmax and recompute
+            them in the backward pass, so training memory grows as
+            ``O(chunk_size * S)`` instead of ``O(T * S)`` (see
+            ``keras_attn.ops.multi_head_attention``; on a GPU, TPU or
+            PyTorch's SDPA the fused kernel runs instead). Requires
+            ``dropout=0``; ``return_attention_scores=True`` still builds the
+            full weights.
         kernel_initializer, bias_initializer, kernel_regularizer,
         bias_regularizer, activity_regularizer, kernel_constraint,
         bias_constraint: of the four projections.
@@ -105,6 +114,7 @@ class MultiHeadAttention(keras.layers.Layer):
         use_bias=True,
         output_shape=None,
         flash_attention=None,
+        chunk_size=None,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         kernel_regularizer=None,
@@ -138,6 +148,10 @@ class MultiHeadAttention(keras.layers.Layer):
         self._flash_attention = flash_attention
         if flash_attention and self._dropout > 0:
             raise ValueError(f"dropout must be 0 when flash_attention=True; got {dropout!r}")
+        self._chunk_size = chunk_size
+        resolve_chunk_size(chunk_size)
+        if chunk_size is not None and self._dropout > 0:
+            raise ValueError(f"dropout must be 0 when chunk_size is set; got {dropout!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed must be an integer or None; got {seed!r}")
         self.seed = seed
@@ -155,6 +169,7 @@ class MultiHeadAttention(keras.layers.Layer):
     key_dim = property(lambda self: self._key_dim)
     value_dim = property(lambda self: self._value_dim)
     dropout = property(lambda self: self._dropout)
+    chunk_size = property(lambda self: self._chunk_size)
     use_bias = property(lambda self: self._use_bias)
     query_dense = property(lambda self: self._query_dense)
     key_dense = property(lambda self: self._key_dense)
@@ -292,6 +307,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 scale=self._inverse_sqrt_key_dim,
                 is_causal=use_causal_mask,
                 flash_attention=self._flash_attention,
+                chunk_size=self._chunk_size,
             )
         output = ops.cast(self._output_dense(ops.cast(context, self.compute_dtype)), self.compute_dtype)
         if return_attention_scores:
@@ -342,6 +358,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 "use_bias": self._use_bias,
                 "output_shape": self._output_shape,
                 "flash_attention": self._flash_attention,
+                "chunk_size": self._chunk_size,
                 "kernel_initializer": keras.initializers.serialize(self._kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self._bias_initializer),
                 "kernel_regularizer": keras.regularizers.serialize(self._kernel_regularizer),
