@@ -5,7 +5,7 @@ XLA. Layers share these functions instead of re-implementing them.
 """
 
 from keras_attn.ops._dtypes import float_dtype, upcast
-from keras_attn.ops.attention import causal_mask, multi_head_attention
+from keras_attn.ops.attention import attention_path, causal_mask, multi_head_attention
 from keras_attn.ops.recurrent import bidirectional_lstm
 from keras_attn.ops.sampling import affine_grid, grid_sample
 from keras_attn.ops.scores import (
@@ -24,6 +24,7 @@ from keras_attn.ops.softmax import masked_softmax
 __all__ = [
     "SCORE_FUNCTIONS",
     "additive_score",
+    "attention_path",
     "affine_grid",
     "bidirectional_lstm",
     "causal_mask",
