@@ -28,7 +28,9 @@ def multi_head_attention(
       running max and sum, as in FlashAttention). Every query block is
       rematerialised (``keras.remat``): training keeps only the inputs and
       the context, and recomputes one block's weights at a time in the
-      backward pass, so memory grows as ``O(chunk_size * S)``, not ``T * S``.
+      backward pass. The forward pass needs ``O(chunk_size * S)`` memory; in
+      training the backends may schedule several recomputed blocks at once
+      (measured in ``docs/long_sequences.md``).
       Needs static ``T`` and ``S``; causal blocks skip the key chunks after
       them.
     - ``"einsum"``: otherwise. The softmax is normalised *after* the product

@@ -39,10 +39,9 @@ class GlobalAttention(QueryValueAttention):
         chunk_size: ``None`` (default), a positive int or ``"auto"``; with
             ``score="dot"`` or ``"scaled_dot"`` and no dropout, attend over
             key chunks with an online softmax and recompute them in the
-            backward pass (``keras_attn.ops.multi_head_attention``), so
-            training memory grows as ``O(chunk_size * Tv)``, not
-            ``O(Tq * Tv)``. ``return_attention_scores=True`` still builds the
-            full weights.
+            backward pass (``keras_attn.ops.multi_head_attention``); see
+            ``docs/long_sequences.md`` for the measured memory.
+            ``return_attention_scores=True`` still builds the full weights.
         kernel_initializer, kernel_regularizer, kernel_constraint: of the
             score weights.
         **kwargs: base ``Layer`` arguments.

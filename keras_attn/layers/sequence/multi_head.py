@@ -62,10 +62,10 @@ class MultiHeadAttention(keras.layers.Layer):
             (``None`` lets the backend decide).
         chunk_size: ``None`` (default), a positive int or ``"auto"``: process
             keys and values in chunks with an online softmax and recompute
-            them in the backward pass, so training memory grows as
-            ``O(chunk_size * S)`` instead of ``O(T * S)`` (see
-            ``keras_attn.ops.multi_head_attention``; on a GPU, TPU or
-            PyTorch's SDPA the fused kernel runs instead). Requires
+            them in the backward pass (see
+            ``keras_attn.ops.multi_head_attention`` and
+            ``docs/long_sequences.md``; on a GPU, TPU or PyTorch's SDPA the
+            fused kernel runs instead). Requires
             ``dropout=0``; ``return_attention_scores=True`` still builds the
             full weights.
         kernel_initializer, bias_initializer, kernel_regularizer,

@@ -40,8 +40,8 @@ class SelfAttention(keras.layers.Layer):
         chunk_size: ``None`` (default), a positive int or ``"auto"``; with
             ``score="dot"`` or ``"scaled_dot"`` and no dropout, attend over
             key chunks with an online softmax and recompute them in the
-            backward pass (``keras_attn.ops.multi_head_attention``), so
-            training memory grows as ``O(chunk_size * T)``, not ``O(T^2)``.
+            backward pass (``keras_attn.ops.multi_head_attention``); see
+            ``docs/long_sequences.md`` for the measured memory.
             ``return_attention_scores=True`` still builds the full weights.
         kernel_initializer, bias_initializer, kernel_regularizer,
         bias_regularizer, kernel_constraint, bias_constraint: of the
