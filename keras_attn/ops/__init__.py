@@ -5,7 +5,7 @@ XLA. Layers share these functions instead of re-implementing them.
 """
 
 from keras_attn.ops._dtypes import float_dtype, upcast
-from keras_attn.ops.attention import causal_mask, multi_head_attention
+from keras_attn.ops.attention import attention_path, causal_mask, multi_head_attention
 from keras_attn.ops.glimpses import extract_glimpses, glimpse_boxes
 from keras_attn.ops.recurrent import bidirectional_lstm
 from keras_attn.ops.reinforce import baseline_loss, gaussian_log_prob, reinforce_loss
@@ -18,13 +18,15 @@ from keras_attn.ops.scores import (
     dot_score,
     general_score,
     scaled_dot_score,
+    unit_vectors,
 )
-from keras_attn.ops.sequence import last_valid_step
+from keras_attn.ops.sequence import gather_steps, last_valid_step
 from keras_attn.ops.softmax import masked_softmax
 
 __all__ = [
     "SCORE_FUNCTIONS",
     "additive_score",
+    "attention_path",
     "affine_grid",
     "baseline_loss",
     "bidirectional_lstm",
@@ -34,6 +36,7 @@ __all__ = [
     "dot_score",
     "extract_glimpses",
     "float_dtype",
+    "gather_steps",
     "gaussian_log_prob",
     "general_score",
     "glimpse_boxes",
@@ -43,5 +46,6 @@ __all__ = [
     "multi_head_attention",
     "reinforce_loss",
     "scaled_dot_score",
+    "unit_vectors",
     "upcast",
 ]

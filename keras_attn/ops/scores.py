@@ -56,12 +56,15 @@ def general_score(query, key, kernel):
     return dot_score(query, ops.matmul(key, kernel))
 
 
+def unit_vectors(x, epsilon=1e-12):
+    """``x / |x|`` along the last axis (a zero vector stays zero), in float32 for half inputs."""
+    x = upcast(x)
+    return x / ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=-1, keepdims=True), epsilon))
+
+
 def cosine_score(query, key, epsilon=1e-12):
     """Cosine similarity ``q . k / (|q| |k|)``; zero vectors score 0."""
-    query, key = upcast(query), upcast(key)
-    qn = ops.sqrt(ops.maximum(ops.sum(ops.square(query), axis=-1, keepdims=True), epsilon))
-    kn = ops.sqrt(ops.maximum(ops.sum(ops.square(key), axis=-1, keepdims=True), epsilon))
-    return dot_score(query / qn, key / kn)
+    return dot_score(unit_vectors(query, epsilon), unit_vectors(key, epsilon))
 
 
 def additive_score(query, key, query_kernel, key_kernel, vector, bias=None):

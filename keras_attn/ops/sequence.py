@@ -31,3 +31,30 @@ def last_valid_step(x, mask=None):
     picked = ops.take_along_axis(x, ops.reshape(index, (-1, 1, 1)), axis=1)[:, 0, :]
     valid = ops.cast(ops.expand_dims(last >= 0, -1), picked.dtype)
     return picked * valid
+
+
+def gather_steps(x, index):
+    """``x[b, index[b, ...]]``: the time steps of ``x`` at ``index``.
+
+    Args:
+        x: ``(B, T, ...)`` tensor.
+        index: ``(B, *shape)`` integer tensor of steps in ``[0, T)``.
+
+    Returns:
+        ``(B, *shape, ...)``. One gather (its gradient is a scatter-add), so
+        picking ``W`` steps for each of ``Tq`` queries costs ``O(Tq W)``.
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> x = np.arange(6, dtype="float32").reshape(1, 3, 2)
+    >>> keras.ops.convert_to_numpy(gather_steps(x, np.array([[[2, 0]]]))).tolist()
+    [[[[4.0, 5.0], [0.0, 1.0]]]]
+    """
+    x = ops.convert_to_tensor(x)
+    index = ops.cast(index, "int32")
+    batch, steps = ops.shape(x)[0], ops.shape(x)[1]
+    offsets = ops.reshape(ops.arange(batch, dtype="int32") * steps, (-1,) + (1,) * (len(index.shape) - 1))
+    flat = ops.reshape(x, (-1,) + tuple(x.shape[2:]))
+    picked = ops.take(flat, ops.reshape(index + offsets, (-1,)), axis=0)
+    return ops.reshape(picked, tuple(ops.shape(index)) + tuple(x.shape[2:]))

@@ -95,6 +95,12 @@ CASES += [
 ] + [
     _qv_case("GlobalAttention-dot-scale-key", GlobalAttention, {"use_scale": True}, shapes=((6, 4), (5, 3), (5, 4))),
     _qv_case(
+        "GlobalAttention-scaled_dot-chunked",
+        GlobalAttention,
+        {"score": "scaled_dot", "use_scale": True, "chunk_size": 2},
+        bad_kwargs=[({"chunk_size": 0}, r"chunk_size must be None, a positive integer or 'auto'; got 0")],
+    ),
+    _qv_case(
         "GlobalAttention-additive-dropout",
         GlobalAttention,
         {"score": "additive", "dropout": 0.3, "seed": 1},
@@ -140,6 +146,15 @@ CASES += [
     for score, units, causal in (("scaled_dot", 3, False), ("scaled_dot", None, True), ("additive", 5, False))
 ] + [
     LayerCase(
+        id="SelfAttention-chunked-causal",
+        cls=SelfAttention,
+        kwargs={"units": 3, "use_causal_mask": True, "chunk_size": 4},
+        input_shapes=(6, 4),
+        returns_scores=True,
+        bad_kwargs=[({"score": "general"}, r"chunk_size needs score='dot' or 'scaled_dot'; got score='general'")],
+    )
+] + [
+    LayerCase(
         id=f"MultiHeadAttention-{name}",
         cls=MultiHeadAttention,
         kwargs=kwargs,
@@ -164,6 +179,7 @@ CASES += [
         ("basic", {"num_heads": 2, "key_dim": 3}),
         ("value_dim-output_shape", {"num_heads": 3, "key_dim": 2, "value_dim": 4, "output_shape": 5, "use_bias": False}),
         ("dropout", {"num_heads": 2, "key_dim": 3, "dropout": 0.2, "seed": 7}),
+        ("chunked", {"num_heads": 2, "key_dim": 3, "value_dim": 2, "chunk_size": 2}),
     )
 ] + [
     LayerCase(

@@ -20,11 +20,15 @@ from keras_attn.ops import (
     cosine_score,
     dot_score,
     float_dtype,
+    gather_steps,
     general_score,
     masked_softmax,
+    multi_head_attention,
     scaled_dot_score,
+    unit_vectors,
     upcast,
 )
+from keras_attn.ops.attention import resolve_chunk_size
 
 SAME_DIM_SCORES = ("dot", "scaled_dot", "cosine")
 
@@ -87,6 +91,53 @@ class ScoreWeights:
         if self.score == "concat":
             return concat_score(query, key, upcast(self.kernel), self.vector)
         return additive_score(query, key, self.query_kernel, self.key_kernel, self.vector)
+
+
+    def windowed(self, query, key, index):
+        """Raw scores ``(B, Tq, W)`` of each query with the keys at ``index`` ``(B, Tq, W)``.
+
+        The same numbers as ``self(query, key)`` at those positions, computed
+        from the ``W`` gathered keys only (``O(Tq W)``, not ``O(Tq Tk)``).
+        """
+        query, key = upcast(query), upcast(key)
+        if self.score in ("concat", "additive"):
+            if self.score == "concat":
+                dq = query.shape[-1]
+                kernel = upcast(self.kernel)
+                query_kernel, key_kernel = kernel[:dq], kernel[dq:]
+            else:
+                query_kernel, key_kernel = upcast(self.query_kernel), upcast(self.key_kernel)
+            hidden = ops.expand_dims(ops.matmul(query, query_kernel), 2) + gather_steps(
+                ops.matmul(key, key_kernel), index
+            )
+            return ops.matmul(ops.tanh(hidden), ops.reshape(upcast(self.vector), (-1, 1)))[..., 0]
+        if self.score == "cosine":
+            query, key = unit_vectors(query), unit_vectors(key)
+        elif self.score == "general":
+            query = ops.matmul(query, ops.transpose(upcast(self.kernel)))  # q . (k W) = (q W^T) . k
+        scores = ops.einsum("btd,btwd->btw", query, gather_steps(key, index))
+        if self.score == "scaled_dot":
+            scores = scores * (1.0 / float(query.shape[-1]) ** 0.5)
+        return scores
+
+
+def check_chunk_size(chunk_size, score, dropout):
+    """Validates a layer's ``chunk_size`` (only for the dot scores, without dropout); returns it."""
+    resolve_chunk_size(chunk_size)
+    if chunk_size is not None:
+        if score not in ("dot", "scaled_dot"):
+            raise ValueError(f"chunk_size needs score='dot' or 'scaled_dot'; got score={score!r}")
+        if dropout > 0:
+            raise ValueError(f"dropout must be 0 when chunk_size is set; got {dropout!r}")
+    return chunk_size
+
+
+def single_head_attention(query, key, value, key_mask, scale, is_causal, chunk_size):
+    """``softmax(q k^T * scale) v`` of ``(B, T, d)`` tensors through ``multi_head_attention`` (one head)."""
+    mask = None if key_mask is None else ops.reshape(ops.cast(key_mask, "bool"), (ops.shape(key_mask)[0], 1, 1, -1))
+    heads = [ops.expand_dims(x, 2) for x in (query, key, value)]
+    context = multi_head_attention(*heads, mask=mask, scale=scale, is_causal=is_causal, chunk_size=chunk_size)
+    return context[:, :, 0]
 
 
 def combine_masks(*masks):
@@ -196,6 +247,19 @@ class QueryValueAttention(keras.layers.Layer):
         for m, x, name in zip((q_mask, v_mask, k_mask), inputs, self._INPUT_NAMES):
             _checks.mask_shape(self, m, x.shape, f"{name} mask")
         key_mask = combine_masks(v_mask, k_mask)
+        output, weights = self._attend(query, value, key, key_mask, use_causal_mask, training, return_attention_scores)
+        if q_mask is not None:
+            output = ops.where(ops.expand_dims(ops.cast(q_mask, "bool"), -1), output, ops.zeros_like(output))
+        output = ops.cast(output, self.compute_dtype)
+        if return_attention_scores:
+            return output, weights
+        return output
+
+    def _attend(self, query, value, key, key_mask, use_causal_mask, training, return_weights):
+        """``(output, weights)`` of the float32 (or float64) inputs; ``key_mask`` ``(B, Tk)`` or ``None``.
+
+        ``weights`` ``(B, Tq, Tk)`` is needed only when ``return_weights``.
+        """
         score_mask = combine_masks(
             None if key_mask is None else ops.expand_dims(key_mask, 1),
             causal_mask(ops.shape(query)[1], ops.shape(key)[1]) if use_causal_mask else None,
@@ -207,12 +271,7 @@ class QueryValueAttention(keras.layers.Layer):
             score_mask = ops.broadcast_to(score_mask, ops.shape(scores))
         weights = self._weights(scores, score_mask, query, key, key_mask, training)
         output = ops.matmul(self._dropout(weights, training), ops.cast(value, weights.dtype))
-        if q_mask is not None:
-            output = ops.where(ops.expand_dims(ops.cast(q_mask, "bool"), -1), output, ops.zeros_like(output))
-        output = ops.cast(output, self.compute_dtype)
-        if return_attention_scores:
-            return output, weights
-        return output
+        return output, weights
 
     def compute_mask(self, inputs, mask=None):
         if mask is None or not isinstance(mask, (list, tuple)) or mask[0] is None:

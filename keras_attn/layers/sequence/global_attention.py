@@ -1,8 +1,9 @@
 """Global (soft) attention of a query sequence over a value sequence."""
 
 import keras
+from keras import ops
 
-from keras_attn.layers.sequence._base import QueryValueAttention
+from keras_attn.layers.sequence._base import QueryValueAttention, check_chunk_size, single_head_attention
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
@@ -35,6 +36,12 @@ class GlobalAttention(QueryValueAttention):
             ``scale`` (initialised to 1), as in ``keras.layers.Attention``.
         dropout: fraction of the attention weights dropped in training.
         seed: optional int seed of the dropout.
+        chunk_size: ``None`` (default), a positive int or ``"auto"``; with
+            ``score="dot"`` or ``"scaled_dot"`` and no dropout, attend over
+            key chunks with an online softmax and recompute them in the
+            backward pass (``keras_attn.ops.multi_head_attention``); see
+            ``docs/long_sequences.md`` for the measured memory.
+            ``return_attention_scores=True`` still builds the full weights.
         kernel_initializer, kernel_regularizer, kernel_constraint: of the
             score weights.
         **kwargs: base ``Layer`` arguments.
@@ -64,11 +71,20 @@ class GlobalAttention(QueryValueAttention):
     ((2, 3, 4), (2, 3, 5))
     """
 
-    def __init__(self, score="dot", units=None, use_scale=False, dropout=0.0, seed=None, **kwargs):
+    def __init__(self, score="dot", units=None, use_scale=False, dropout=0.0, seed=None, chunk_size=None, **kwargs):
         super().__init__(score=score, units=units, dropout=dropout, seed=seed, **kwargs)
         if not isinstance(use_scale, bool):
             raise ValueError(f"use_scale must be True or False; got {use_scale!r}")
         self.use_scale = use_scale
+        self.chunk_size = check_chunk_size(chunk_size, self.score, self.dropout)
+
+    def _attend(self, query, value, key, key_mask, use_causal_mask, training, return_weights):
+        if self.chunk_size is None or return_weights:
+            return super()._attend(query, value, key, key_mask, use_causal_mask, training, return_weights)
+        scale = 1.0 if self.score == "dot" else 1.0 / float(key.shape[-1]) ** 0.5
+        if self.use_scale:
+            scale = ops.cast(self.scale, query.dtype) * scale
+        return single_head_attention(query, key, value, key_mask, scale, use_causal_mask, self.chunk_size), None
 
     def _build_extra(self, query_shape, value_shape, key_shape):
         if self.use_scale:
@@ -83,4 +99,5 @@ class GlobalAttention(QueryValueAttention):
     def get_config(self):
         config = super().get_config()
         config["use_scale"] = self.use_scale
+        config["chunk_size"] = self.chunk_size
         return config

@@ -5,9 +5,19 @@ from keras import ops
 
 from keras_attn.layers import _checks
 from keras_attn.layers.sequence._base import QueryValueAttention
-from keras_attn.ops import masked_softmax, upcast
+from keras_attn.ops import gather_steps, masked_softmax, upcast
 
 MODES = ("local-m", "local-p")
+
+
+def _scatter_window(weights, index, steps):
+    """Window weights ``(B, Tq, W)`` at key positions ``index`` as ``(B, Tq, Tk)``, zero elsewhere."""
+    shape = ops.shape(index)
+    rows = ops.broadcast_to(ops.reshape(ops.arange(shape[0], dtype="int32"), (-1, 1, 1)), shape)
+    cols = ops.broadcast_to(ops.reshape(ops.arange(shape[1], dtype="int32"), (1, -1, 1)), shape)
+    where = ops.reshape(ops.stack([rows, cols, index], axis=-1), (-1, 3))
+    # Window positions clipped at the sequence ends carry weight 0, so summing duplicates is exact.
+    return ops.scatter(where, ops.reshape(weights, (-1,)), (shape[0], shape[1], steps))
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
@@ -27,8 +37,11 @@ class LocalAttention(QueryValueAttention):
       the window, so the weights still sum to 1. ``p_t`` is learned through
       the Gaussian.
 
-    The window is a boolean mask over all ``Tv`` positions (no dynamic slice),
-    so shapes are static and the layer compiles with XLA. Scores and masks are
+    Only the window is computed: each query gathers the ``2 * window + 1``
+    keys and values at ``c_t - window, ..., c_t + window`` (positions outside
+    the sequence are masked), so time and memory grow as
+    ``O(Tq * window)``, not ``O(Tq * Tv)``. Shapes stay static (a gather with a
+    fixed window size) and the layer compiles with XLA. Scores and masks are
     those of ``GlobalAttention``.
 
     Args:
@@ -55,7 +68,9 @@ class LocalAttention(QueryValueAttention):
 
     Returns:
         ``(B, Tq, dv)``; with ``return_attention_scores=True`` the tuple
-        ``(output, weights)``, weights ``(B, Tq, Tv)``, zero outside the window.
+        ``(output, weights)``, weights ``(B, Tq, Tv)``, zero outside the window
+        (scattered from the window, so only this option costs ``O(Tq Tv)``
+        memory).
 
     Example:
 
@@ -99,17 +114,26 @@ class LocalAttention(QueryValueAttention):
             length = ops.sum(ops.cast(value_mask, query.dtype), axis=-1, keepdims=True)
         return length * ops.sigmoid(logits)
 
-    def _weights(self, scores, mask, query, key, key_mask, training):
-        positions = self.aligned_positions(query, key_mask, ops.shape(key)[1])  # (B, Tq)
-        positions = ops.cast(positions, scores.dtype)
-        steps = ops.cast(ops.arange(ops.shape(key)[1]), scores.dtype)
-        distance = ops.expand_dims(steps, 0)[:, None, :] - ops.expand_dims(positions, -1)  # (B, Tq, Tv)
-        centre = ops.expand_dims(ops.round(positions), -1)
-        in_window = ops.abs(ops.expand_dims(steps, 0)[:, None, :] - centre) <= self.window
+    def _attend(self, query, value, key, key_mask, use_causal_mask, training, return_weights):
+        tq, tk = ops.shape(query)[1], ops.shape(key)[1]
+        positions = self.aligned_positions(query, key_mask, tk)  # (B, Tq)
+        offsets = ops.arange(-self.window, self.window + 1, dtype="int32")
+        index = ops.expand_dims(ops.cast(ops.round(positions), "int32"), -1) + offsets  # (B, Tq, W)
+        valid = ops.logical_and(index >= 0, index < tk)
+        index = ops.clip(index, 0, tk - 1)
+        if key_mask is not None:
+            valid = ops.logical_and(valid, gather_steps(ops.cast(key_mask, "bool"), index))
+        if use_causal_mask:
+            valid = ops.logical_and(valid, index <= ops.reshape(ops.arange(tq, dtype="int32"), (1, -1, 1)))
+        scores = self._scorer.windowed(query, key, index)  # (B, Tq, W)
         if self.mode == "local-p":
             sigma = self.window / 2.0
+            distance = ops.cast(index, scores.dtype) - ops.expand_dims(ops.cast(positions, scores.dtype), -1)
             scores = scores - ops.square(distance) / (2.0 * sigma * sigma)
-        return masked_softmax(scores, ops.logical_and(mask, in_window))
+        weights = masked_softmax(scores, valid)
+        values = ops.cast(gather_steps(value, index), weights.dtype)  # (B, Tq, W, dv)
+        output = ops.einsum("btw,btwd->btd", self._dropout(weights, training), values)
+        return output, (_scatter_window(weights, index, tk) if return_weights else None)
 
     def get_config(self):
         config = super().get_config()

@@ -9,6 +9,7 @@ from keras import ops
 from keras_attn.layers import _checks
 from keras_attn.layers.sequence._base import causal_mask, combine_masks, split_masks
 from keras_attn.ops import float_dtype, masked_softmax, multi_head_attention, upcast
+from keras_attn.ops.attention import resolve_chunk_size
 
 _LETTERS = "efghijklmnopqrstuvwxyz"
 
@@ -59,6 +60,14 @@ class MultiHeadAttention(keras.layers.Layer):
             (default) gives the query's feature size.
         flash_attention: passed to ``keras.ops.dot_product_attention``
             (``None`` lets the backend decide).
+        chunk_size: ``None`` (default), a positive int or ``"auto"``: process
+            keys and values in chunks with an online softmax and recompute
+            them in the backward pass (see
+            ``keras_attn.ops.multi_head_attention`` and
+            ``docs/long_sequences.md``; on a GPU, TPU or PyTorch's SDPA the
+            fused kernel runs instead). Requires
+            ``dropout=0``; ``return_attention_scores=True`` still builds the
+            full weights.
         kernel_initializer, bias_initializer, kernel_regularizer,
         bias_regularizer, activity_regularizer, kernel_constraint,
         bias_constraint: of the four projections.
@@ -105,6 +114,7 @@ class MultiHeadAttention(keras.layers.Layer):
         use_bias=True,
         output_shape=None,
         flash_attention=None,
+        chunk_size=None,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         kernel_regularizer=None,
@@ -138,6 +148,10 @@ class MultiHeadAttention(keras.layers.Layer):
         self._flash_attention = flash_attention
         if flash_attention and self._dropout > 0:
             raise ValueError(f"dropout must be 0 when flash_attention=True; got {dropout!r}")
+        self._chunk_size = chunk_size
+        resolve_chunk_size(chunk_size)
+        if chunk_size is not None and self._dropout > 0:
+            raise ValueError(f"dropout must be 0 when chunk_size is set; got {dropout!r}")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed must be an integer or None; got {seed!r}")
         self.seed = seed
@@ -155,6 +169,7 @@ class MultiHeadAttention(keras.layers.Layer):
     key_dim = property(lambda self: self._key_dim)
     value_dim = property(lambda self: self._value_dim)
     dropout = property(lambda self: self._dropout)
+    chunk_size = property(lambda self: self._chunk_size)
     use_bias = property(lambda self: self._use_bias)
     query_dense = property(lambda self: self._query_dense)
     key_dense = property(lambda self: self._key_dense)
@@ -216,6 +231,7 @@ class MultiHeadAttention(keras.layers.Layer):
         equation, out_axes = _output_equation(len(out))
         self._output_dense = self._dense(equation, (None,) + tuple(out), out_axes, "attention_output")
         self._output_dense.build((q[0], q[1], n, self._value_dim))
+        self._input_dims = {"query": q[-1], "value": v[-1], "key": k[-1]}
 
     def _check_call_shapes(self, query, value, key, query_mask, value_mask, key_mask):
         """Clear ValueErrors for inputs or masks unlike those the layer was built for (static shapes only)."""
@@ -223,20 +239,13 @@ class MultiHeadAttention(keras.layers.Layer):
         denses = (self._query_dense, self._value_dense, self._key_dense)
         for x, dense, what, m in zip(tensors, denses, ("query", "value", "key"), (query_mask, value_mask, key_mask)):
             shape = _checks.input_rank(self, tuple(x.shape), 3, what, "(batch, T, features)")
-            built = dense.kernel.shape[0]
+            built = self._input_dims[what]
             if shape[-1] is not None and shape[-1] != built:
                 raise _checks.shape_error(self, what, f"(batch, T, {built}) as built", shape)
             _checks.mask_shape(self, m, shape, f"{what}_mask")
         _checks.same_batch(self, tensors, ("query", "value", "key"))
 
     # ---- math ---------------------------------------------------------------
-    @staticmethod
-    def _project(dense, x):
-        y = ops.einsum(dense.equation, upcast(x), upcast(dense.kernel))
-        if dense.bias is not None:
-            y = y + upcast(dense.bias)
-        return y
-
     def call(
         self,
         query,
@@ -270,20 +279,22 @@ class MultiHeadAttention(keras.layers.Layer):
             attention_mask,
         )
 
-        q = self._project(self._query_dense, query)  # (B, T, N, key_dim)
-        k = self._project(self._key_dense, key)  # (B, S, N, key_dim)
-        v = self._project(self._value_dense, value)  # (B, S, N, value_dim)
+        # The sublayers are called (never their kernels read), so Keras's
+        # quantization (int8, float8, ...) and LoRA of EinsumDense apply.
+        q = self._query_dense(query)  # (B, T, N, key_dim)
+        k = self._key_dense(key)  # (B, S, N, key_dim)
+        v = self._value_dense(value)  # (B, S, N, value_dim)
 
         scores = None
         if return_attention_scores or (training and self._dropout > 0):
             causal = causal_mask(ops.shape(query)[1], ops.shape(value)[1]) if use_causal_mask else None
             full_mask = combine_masks(explicit, causal)
-            logits = ops.einsum("btnh,bsnh->bnts", q * self._inverse_sqrt_key_dim, k)
+            logits = ops.einsum("btnh,bsnh->bnts", upcast(q) * self._inverse_sqrt_key_dim, upcast(k))
             scores = masked_softmax(logits, None if full_mask is None else ops.expand_dims(full_mask, 1))
             weights = scores
             if training and self._dropout > 0:
                 weights = keras.random.dropout(scores, self._dropout, seed=self.seed_generator)
-            context = ops.einsum("bnts,bsnh->btnh", weights, v)
+            context = ops.einsum("bnts,bsnh->btnh", weights, upcast(v))
         else:
             # Half-precision Q, K, V under mixed precision (fused/flash kernels
             # need them); the softmax runs in float32.
@@ -296,9 +307,9 @@ class MultiHeadAttention(keras.layers.Layer):
                 scale=self._inverse_sqrt_key_dim,
                 is_causal=use_causal_mask,
                 flash_attention=self._flash_attention,
+                chunk_size=self._chunk_size,
             )
-        output = self._project(self._output_dense, context)
-        output = ops.cast(output, self.compute_dtype)
+        output = ops.cast(self._output_dense(ops.cast(context, self.compute_dtype)), self.compute_dtype)
         if return_attention_scores:
             return output, scores
         return output
@@ -347,6 +358,7 @@ class MultiHeadAttention(keras.layers.Layer):
                 "use_bias": self._use_bias,
                 "output_shape": self._output_shape,
                 "flash_attention": self._flash_attention,
+                "chunk_size": self._chunk_size,
                 "kernel_initializer": keras.initializers.serialize(self._kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self._bias_initializer),
                 "kernel_regularizer": keras.regularizers.serialize(self._kernel_regularizer),

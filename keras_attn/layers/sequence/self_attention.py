@@ -4,7 +4,13 @@ import keras
 from keras import ops
 
 from keras_attn.layers import _checks
-from keras_attn.layers.sequence._base import ScoreWeights, causal_mask, combine_masks
+from keras_attn.layers.sequence._base import (
+    ScoreWeights,
+    causal_mask,
+    check_chunk_size,
+    combine_masks,
+    single_head_attention,
+)
 from keras_attn.ops import SCORE_FUNCTIONS, float_dtype, masked_softmax, upcast
 
 
@@ -31,6 +37,12 @@ class SelfAttention(keras.layers.Layer):
         use_bias: whether the projections have biases. Defaults to ``False``.
         dropout: fraction of the attention weights dropped in training.
         seed: optional int seed of the dropout.
+        chunk_size: ``None`` (default), a positive int or ``"auto"``; with
+            ``score="dot"`` or ``"scaled_dot"`` and no dropout, attend over
+            key chunks with an online softmax and recompute them in the
+            backward pass (``keras_attn.ops.multi_head_attention``); see
+            ``docs/long_sequences.md`` for the measured memory.
+            ``return_attention_scores=True`` still builds the full weights.
         kernel_initializer, bias_initializer, kernel_regularizer,
         bias_regularizer, kernel_constraint, bias_constraint: of the
             projections (the kernel ones also of the score weights).
@@ -66,6 +78,7 @@ class SelfAttention(keras.layers.Layer):
         use_bias=False,
         dropout=0.0,
         seed=None,
+        chunk_size=None,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
         kernel_regularizer=None,
@@ -87,6 +100,7 @@ class SelfAttention(keras.layers.Layer):
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"seed must be an integer or None; got {seed!r}")
         self.seed = seed
+        self.chunk_size = check_chunk_size(chunk_size, self.score, self.dropout)
         self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
         self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
         self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
@@ -138,6 +152,10 @@ class SelfAttention(keras.layers.Layer):
         query = self._project(x, self.query_kernel, self.query_bias)
         key = self._project(x, self.key_kernel, self.key_bias)
         value = self._project(x, self.value_kernel, self.value_bias)
+        if self.chunk_size is not None and not return_attention_scores:
+            scale = 1.0 if self.score == "dot" else 1.0 / float(key.shape[-1]) ** 0.5
+            output = single_head_attention(query, key, value, mask, scale, causal, self.chunk_size)
+            return self._finish(output, mask, None, False)
         scores = self._scorer(query, key)
         steps = ops.shape(x)[1]
         score_mask = combine_masks(
@@ -148,7 +166,9 @@ class SelfAttention(keras.layers.Layer):
         dropped = weights
         if training and self.dropout > 0:
             dropped = keras.random.dropout(weights, self.dropout, seed=self.seed_generator)
-        output = ops.matmul(dropped, value)
+        return self._finish(ops.matmul(dropped, value), mask, weights, return_attention_scores)
+
+    def _finish(self, output, mask, weights, return_attention_scores):
         if mask is not None:
             output = ops.where(ops.expand_dims(ops.cast(mask, "bool"), -1), output, ops.zeros_like(output))
         output = ops.cast(output, self.compute_dtype)
@@ -180,6 +200,7 @@ class SelfAttention(keras.layers.Layer):
                 "use_bias": self.use_bias,
                 "dropout": self.dropout,
                 "seed": self.seed,
+                "chunk_size": self.chunk_size,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),

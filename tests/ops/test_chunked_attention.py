@@ -1,0 +1,98 @@
+"""Chunked (online-softmax, rematerialised) attention against the unchunked one, and the dispatch rule."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from keras_attn import GlobalAttention, MultiHeadAttention, SelfAttention
+from keras_attn.ops import multi_head_attention
+from keras_attn.ops.attention import attention_path
+from tests._helpers import gradient, to_numpy
+
+BACKEND = keras.backend.backend()
+
+
+def _qkv(rng, value_dim=3):
+    q = rng.standard_normal((2, 7, 2, 4)).astype("float32")
+    k = rng.standard_normal((2, 9, 2, 4)).astype("float32")
+    v = rng.standard_normal((2, 9, 2, value_dim)).astype("float32")
+    return q, k, v
+
+
+@pytest.mark.parametrize("causal, masked", [(False, True), (True, False)])
+def test_outputs_and_gradients_equal_unchunked(causal, masked, rng):
+    q, k, v = _qkv(rng)
+    mask = None
+    if masked:
+        mask = rng.random((2, 1, 7, 9)) > 0.4
+        mask[0, 0, 3] = False  # a fully masked row
+    assert attention_path(ops.convert_to_tensor(q), k, v, mask, None, 4) == "chunked"
+    probe = rng.standard_normal((2, 7, 2, 3)).astype("float32")
+
+    def loss(chunk):
+        return lambda q, k, v: ops.sum(ops.multiply(multi_head_attention(q, k, v, mask, is_causal=causal, chunk_size=chunk), probe))
+
+    got = to_numpy(multi_head_attention(q, k, v, mask, is_causal=causal, chunk_size=4))
+    want = to_numpy(multi_head_attention(q, k, v, mask, is_causal=causal))
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    if masked:
+        assert np.all(got[0, 3] == 0)
+    for g_chunked, g_full in zip(gradient(loss(4), q, k, v), gradient(loss(None), q, k, v)):
+        assert np.all(np.isfinite(g_chunked))
+        np.testing.assert_allclose(g_chunked, g_full, atol=1e-5)
+
+
+def test_half_precision_inputs_give_float32_like_unchunked(rng):
+    q, k, v = (x.astype("float16") for x in _qkv(rng))
+    got = multi_head_attention(q, k, v, chunk_size=4)
+    assert keras.backend.standardize_dtype(got.dtype) == "float32"
+    np.testing.assert_allclose(to_numpy(got), to_numpy(multi_head_attention(q, k, v)), atol=1e-3)
+
+
+def test_dispatch_rule_on_cpu(rng):
+    q, k, v = (ops.convert_to_tensor(x) for x in _qkv(rng, value_dim=4))
+    mask = ops.ones((2, 1, 7, 9), dtype="bool")
+    torch = BACKEND == "torch"
+    assert attention_path(q, k, v, None, True, None) == "fused"
+    assert attention_path(q, k, v, None, None, None) == ("fused" if torch else "einsum")
+    assert attention_path(q, k, v, mask, None, 4) == "chunked"
+    assert attention_path(q, k, v, None, None, 4) == ("fused" if torch else "chunked")  # SDPA bounds memory itself
+    assert attention_path(q, k, v, None, None, 9) == ("fused" if torch else "einsum")  # one chunk: nothing to save
+    assert attention_path(q, k, v[..., :3], None, None, 4) == "chunked"
+
+
+def test_auto_and_bad_chunk_sizes():
+    from keras_attn.ops.attention import resolve_chunk_size
+
+    assert resolve_chunk_size("auto", 2048) is None
+    assert resolve_chunk_size("auto", 4096) == 1024
+    for bad in (0, -1, 2.5, True, "big"):
+        with pytest.raises(ValueError, match="chunk_size must be None, a positive integer or 'auto'"):
+            resolve_chunk_size(bad)
+    with pytest.raises(ValueError, match="dropout must be 0 when chunk_size is set"):
+        MultiHeadAttention(2, 3, dropout=0.1, chunk_size=4)
+    with pytest.raises(ValueError, match="chunk_size needs score='dot' or 'scaled_dot'"):
+        GlobalAttention(score="additive", chunk_size=4)
+
+
+def _same_weights(a, b, *args):
+    a(*args), b(*args)
+    b.set_weights(a.get_weights())
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_layers_equal_their_unchunked_selves(causal, rng):
+    x = rng.standard_normal((2, 7, 4)).astype("float32")
+    v = rng.standard_normal((2, 9, 4)).astype("float32")
+    xm, vm = np.arange(7)[None] < np.array([[7], [4]]), np.arange(9)[None] < np.array([[9], [2]])
+    pairs = [
+        (MultiHeadAttention(2, 3, chunk_size=4), MultiHeadAttention(2, 3), (x, v), {"value_mask": vm, "query_mask": xm}),
+        (SelfAttention(3, chunk_size=3), SelfAttention(3), (x,), {"mask": xm}),
+        (GlobalAttention("scaled_dot", use_scale=True, chunk_size=2), GlobalAttention("scaled_dot", use_scale=True), ([x, v],), {"mask": [xm, vm]}),
+    ]
+    for chunked, full, args, masks in pairs:
+        _same_weights(full, chunked, *args)
+        got = chunked(*args, use_causal_mask=causal, **masks)
+        np.testing.assert_allclose(to_numpy(got), to_numpy(full(*args, use_causal_mask=causal, **masks)), atol=1e-5)
+        assert chunked.get_config()["chunk_size"] == type(chunked).from_config(chunked.get_config()).chunk_size
