@@ -24,29 +24,12 @@ pytestmark = [
     pytest.mark.skipif(BACKEND != "tensorflow", reason="ONNX export is tested once, on the TensorFlow backend (slow)"),
 ]
 
-#: Layers that tf2onnx 1.17 cannot convert, with the reason (not a keras_attn bug; see docs/cli.md).
-UNSUPPORTED = {
-    "HardAttention": "keras.ops.argmax lowers to Bitcast/BitwiseAnd on TensorFlow (its -0.0 handling), "
-    "which tf2onnx converts to ops onnxruntime rejects",
-}
-
-
-def _params():
-    out = []
-    for p in _support.params():
-        case = p.values[0]
-        reason = UNSUPPORTED.get(case.cls.__name__)
-        marks = list(p.marks) + ([pytest.mark.skip(reason=reason)] if reason else [])
-        out.append(pytest.param(case, id=case.id, marks=marks))
-    return out
-
-
 @pytest.fixture(scope="module", autouse=True)
 def _conversions():
     assert register_onnx_conversions()  # XlaDynamicUpdateSlice (the fused LSTM of BiLSTMEncoder)
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize("case", _support.params())
 def test_layer_case_exports_to_onnx(case, tmp_path, rng):
     import onnxruntime
 

@@ -5,7 +5,7 @@ import numpy as np
 from keras import ops
 
 from keras_attn.layers import _checks
-from keras_attn.ops import float_dtype, masked_softmax, reinforce_loss
+from keras_attn.ops import float_dtype, masked_softmax, one_hot_argmax, reinforce_loss
 from keras_attn.ops.softmax import fill_masked
 
 ATTENTION_MODES = ("soft", "hard")
@@ -237,11 +237,11 @@ class CaptionDecoder(keras.layers.Layer):
         if self.attention == "soft":
             return alpha
         size = ops.shape(alpha)[-1]
-        if mask is not None:
-            scores = fill_masked(scores, ops.cast(mask, "bool"))
         if not training:
-            chosen = ops.one_hot(ops.argmax(scores, axis=-1), size, dtype=alpha.dtype)
+            chosen = ops.cast(one_hot_argmax(scores, mask), alpha.dtype)
         else:
+            if mask is not None:
+                scores = fill_masked(scores, ops.cast(mask, "bool"))
             index = keras.random.categorical(ops.cast(scores, "float32"), 1, seed=self.seed_generator)[:, 0]
             chosen = ops.one_hot(index, size, dtype=alpha.dtype)
             if self.expected_context_rate > 0:

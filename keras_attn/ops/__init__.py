@@ -21,7 +21,7 @@ from keras_attn.ops.scores import (
     unit_vectors,
 )
 from keras_attn.ops.sequence import gather_steps, last_valid_step
-from keras_attn.ops.softmax import masked_softmax
+from keras_attn.ops.softmax import masked_softmax, one_hot_argmax
 
 __all__ = [
     "SCORE_FUNCTIONS",
@@ -44,6 +44,7 @@ __all__ = [
     "last_valid_step",
     "masked_softmax",
     "multi_head_attention",
+    "one_hot_argmax",
     "reinforce_loss",
     "scaled_dot_score",
     "unit_vectors",

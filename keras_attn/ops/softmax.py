@@ -1,6 +1,7 @@
 """Masked softmax: the normalisation every attention layer shares."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_attn.ops._dtypes import upcast
@@ -50,3 +51,32 @@ def fill_masked(scores, mask):
     """
     low = -1e300 if keras.backend.standardize_dtype(scores.dtype) == "float64" else -1e9
     return ops.where(mask, scores, ops.full_like(scores, low))
+
+
+def one_hot_argmax(x, mask=None):
+    """One-hot of the largest entry of ``x`` along the last axis (the first one on ties), in ``x``'s dtype.
+
+    With ``mask`` (``True`` = allowed, broadcastable to ``x``) it is the largest
+    allowed entry, and a row with nothing allowed gives zeros. The same as
+    ``one_hot(argmax(x, axis=-1))``, written as "equal to the row maximum, and
+    the first such position" because TensorFlow lowers ``ops.argmax`` on floats
+    to bit casts (its ``-0.0`` handling) that ONNX cannot express; this form
+    exports.
+
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0]], "float32")
+    >>> np.asarray(one_hot_argmax(x)).tolist()
+    [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+    >>> np.asarray(one_hot_argmax(x, mask=np.array([[True, False, False], [False, False, False]]))).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    x = ops.convert_to_tensor(x)
+    if mask is None:
+        is_top = ops.equal(x, ops.max(x, axis=-1, keepdims=True))
+    else:
+        mask = ops.broadcast_to(ops.cast(mask, "bool"), ops.shape(x))
+        lowest = float(np.finfo(keras.backend.standardize_dtype(x.dtype)).min)
+        filled = ops.where(mask, x, ops.full_like(x, lowest))
+        is_top = ops.logical_and(ops.equal(filled, ops.max(filled, axis=-1, keepdims=True)), mask)
+    first = ops.equal(ops.cumsum(ops.cast(is_top, "int32"), axis=-1), 1)
+    return ops.cast(ops.logical_and(is_top, first), x.dtype)

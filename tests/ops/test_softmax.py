@@ -58,3 +58,16 @@ def test_gradient_is_finite_for_fully_masked_rows(rng):
     p = np_softmax(scores[0], mask[0])
     expected = p * (weights[0] - np.sum(p * weights[0]))
     np.testing.assert_allclose(grad[0], expected, atol=1e-5)
+
+
+def test_one_hot_argmax_matches_numpy_argmax_with_ties_and_masks():
+    from keras_attn.ops import one_hot_argmax
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(-3, 3, size=(4, 5, 7)).astype("float32")  # small integers: many ties
+    mask = rng.random((4, 5, 7)) > 0.4
+    mask[0, 0] = False  # a row with nothing allowed
+    eye = np.eye(7, dtype="float32")
+    np.testing.assert_array_equal(to_numpy(one_hot_argmax(x)), eye[np.argmax(x, -1)])
+    expected = eye[np.argmax(np.where(mask, x, -np.inf), -1)] * mask.any(-1, keepdims=True)
+    np.testing.assert_array_equal(to_numpy(one_hot_argmax(x, mask)), expected)

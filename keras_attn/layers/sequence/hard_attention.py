@@ -5,21 +5,11 @@ from keras import ops
 
 from keras_attn.layers import _checks
 from keras_attn.layers.sequence._base import QueryValueAttention
-from keras_attn.ops import masked_softmax
+from keras_attn.ops import masked_softmax, one_hot_argmax
 
 
 def _is_f64(x):
     return keras.backend.standardize_dtype(x.dtype) == "float64"
-
-
-def _one_hot_argmax(logits, mask):
-    """One-hot of the best unmasked position along the last axis; zeros if none."""
-    neg = ops.full_like(logits, -1e300 if _is_f64(logits) else -1e30)
-    best = ops.argmax(ops.where(mask, logits, neg), axis=-1)
-    steps = ops.arange(ops.shape(logits)[-1], dtype=best.dtype)
-    hot = ops.equal(ops.expand_dims(best, -1), steps)
-    hot = ops.logical_and(hot, ops.any(mask, axis=-1, keepdims=True))
-    return ops.cast(hot, logits.dtype)
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
@@ -79,13 +69,13 @@ class HardAttention(QueryValueAttention):
 
     def _weights(self, scores, mask, query, key, key_mask, training):
         if not training:
-            return _one_hot_argmax(scores, mask)
+            return one_hot_argmax(scores, mask)
         tiny = 1e-300 if _is_f64(scores) else 1e-20
         uniform = keras.random.uniform(ops.shape(scores), minval=0.0, maxval=1.0, dtype=scores.dtype, seed=self.seed_generator)
         gumbel = -ops.log(-ops.log(uniform + tiny) + tiny)
         logits = (scores + gumbel) / self.temperature
         soft = masked_softmax(logits, mask)
-        hard = _one_hot_argmax(logits, mask)
+        hard = one_hot_argmax(logits, mask)
         return hard + soft - ops.stop_gradient(soft)
 
     def get_config(self):
