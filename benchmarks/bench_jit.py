@@ -37,7 +37,19 @@ WORKLOADS = {
     "GlimpseNetwork": ("keras_attn", {"patch_size": 8, "num_scales": 3}, [(60, 60, 1), (2,)], 32),
     "AttentionDecoder": ("keras_attn.models", {"units": 64, "steps": 10, "output_dim": 11}, [(30, 64), (64,), (64,)], 32),
     "BiLSTMEncoder": ("keras_attn.models", {"units": 32}, (30, 37), 32),
+    # features (L=64 cells, D=32) and caption ids (T+1 = 7; the random floats become ids in the vocabulary)
+    "CaptionDecoder": ("keras_attn.models", {"vocab_size": 16, "units": 32}, [(64, 32), (7,)], 32),
+    "RecurrentAttentionModel": (
+        "keras_attn.models",
+        {"num_classes": 10, "num_glimpses": 4, "patch_size": 8, "num_scales": 2, "units": 64},
+        (60, 60, 1),
+        32,
+    ),
 }
+
+# Models that train on their own loss (``compute_loss``, REINFORCE included) with integer class
+# labels: timed on that training step, as the model itself (not wrapped in a functional model).
+SELF_TRAINED = {"RecurrentAttentionModel"}
 
 # Built-in layers timed the same way, as references for the reasons below (not ours).
 REFERENCES = {
@@ -83,11 +95,14 @@ def _model(name, scale):
     batch = max(2, batch // scale)
     inputs = [keras.Input(s) for s in shapes]
     layer = cls(**kwargs)
-    out = layer(inputs if len(inputs) > 1 else inputs[0])
-    model = keras.Model(inputs, out)
     rng = np.random.default_rng(0)
     x = [rng.standard_normal((batch,) + tuple(s)).astype("float32") for s in shapes]
     x = x if len(x) > 1 else x[0]
+    if name in SELF_TRAINED:
+        layer(x)
+        return layer, x, rng.integers(0, kwargs["num_classes"], batch), True
+    out = layer(inputs if len(inputs) > 1 else inputs[0])
+    model = keras.Model(inputs, out)
     y = rng.standard_normal((batch,) + tuple(out.shape[1:])).astype("float32")
     return model, x, y, bool(layer.trainable_weights)
 
@@ -96,7 +111,8 @@ def _step(name, jit, scale):
     """``(fn, kind)``: one training step (or forward pass, for weightless layers) of ``name``'s workload."""
     model, x, y, trainable = _model(name, scale)
     if trainable:
-        model.compile(optimizer=keras.optimizers.SGD(1e-3), loss="mse", jit_compile=jit)
+        loss = None if name in SELF_TRAINED else "mse"
+        model.compile(optimizer=keras.optimizers.SGD(1e-3), loss=loss, jit_compile=jit)
         return (lambda: model.train_on_batch(x, y)), "train step"
     model.compile(jit_compile=jit)
     return (lambda: model.predict_on_batch(x)), "forward"

@@ -28,7 +28,7 @@ def _classes():
     from keras_attn import models  # here, not at import time: keras_attn.models imports keras_attn.layers
 
     public = [getattr(sequence, n) for n in sequence.__all__] + [getattr(vision, n) for n in vision.__all__]
-    public += [models.AttentionDecoder, models.BiLSTMEncoder]
+    public += [getattr(models, n) for n in models.__all__]
     classes = [c for c in public if isinstance(c, type) and issubclass(c, keras.layers.Layer)]
     return {_snake(c.__name__): c for c in classes}
 
@@ -52,7 +52,9 @@ def get_class(name):
     ``"attention_pooling"``, ``"positional_encoding"``, ``"squeeze_excite"``,
     ``"eca"``, ``"channel_attention"``, ``"spatial_attention"``, ``"cbam"``,
     ``"spatial_transformer"``, ``"residual_attention"``,
-    ``"attention_decoder"``, ``"bi_lstm_encoder"``) and the aliases ``"se"``,
+    ``"glimpse_sensor"``, ``"glimpse_network"``, ``"attention_decoder"``,
+    ``"bi_lstm_encoder"``, ``"caption_decoder"``,
+    ``"recurrent_attention_model"``) and the aliases ``"se"``,
     ``"channel"``, ``"spatial"``, ``"stn"``, ``"residual"``, ``"mha"``. Case,
     ``-`` and ``_`` do not matter, so the class name itself works too.
     ``None`` or ``"none"`` gives ``None``; a layer class is returned as is.

@@ -162,7 +162,8 @@ def test_bad_constructor_values(case):
 
 # --- model files -------------------------------------------------------------
 
-FILE_CASE = ALL_CASES[0]
+#: The model the file-damage tests save: the many-to-one Attention layer (it has weights to damage).
+FILE_CASE = next(case for case in ALL_CASES if case.cls.__name__ == "Attention")
 
 
 @pytest.fixture
