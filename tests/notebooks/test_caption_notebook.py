@@ -1,16 +1,13 @@
 """notebooks/attention_captioning.ipynb runs top to bottom with nbclient in under 4 minutes."""
 
 import os
-import pathlib
-import time
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("nbformat")
+pytest.importorskip("nbclient")
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-NOTEBOOK = ROOT / "notebooks" / "attention_captioning.ipynb"
+from tests.notebooks._runner import run_notebook  # noqa: E402
 
 
 @pytest.mark.skipif(
@@ -24,22 +21,9 @@ def test_caption_notebook_runs(tmp_path):
     missing = [name for name in needed if not shipped_file(name).exists()]
     if missing:
         pytest.skip(f"shipped captioner files missing ({', '.join(missing)}): python saved_models/make_digit_captioner.py")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    env_path = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env_path) if p)
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    try:
-        start = time.time()
-        client = nbclient.NotebookClient(nb, timeout=230, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
-        client.execute()
-        elapsed = time.time() - start
-    finally:
-        os.environ["PYTHONPATH"] = env_path
+    elapsed, outputs, pngs, text = run_notebook("attention_captioning.ipynb", tmp_path, timeout=230)
     assert elapsed < 240, f"the notebook took {elapsed:.0f} s"
-    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
-    images = [o for o in outputs if o.output_type == "display_data" and "image/png" in o.get("data", {})]
-    assert len(images) >= 3, "expected the data figure and two attention figures"
-    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert pngs >= 3, "expected the data figure and two attention figures"
     assert "15 words:" in text and "beam 3:" in text and "BLEU-4" in text and "pooled" in text
     assert (tmp_path / "caption_attention.png").exists()

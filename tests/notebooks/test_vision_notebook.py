@@ -6,16 +6,13 @@ notebook that runs is a notebook whose STN straightens the digits.
 """
 
 import os
-import pathlib
-import time
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("nbformat")
+pytest.importorskip("nbclient")
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-NOTEBOOK = ROOT / "notebooks" / "vision_attention.ipynb"
+from tests.notebooks._runner import run_notebook  # noqa: E402
 
 
 # The notebooks are documentation for the README's set-up, the TensorFlow backend; the
@@ -26,21 +23,8 @@ NOTEBOOK = ROOT / "notebooks" / "vision_attention.ipynb"
     reason="notebooks are executed on the TensorFlow backend the README uses",
 )
 def test_vision_notebook_runs(tmp_path):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    env_path = os.environ.get("PYTHONPATH", "")
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env_path) if p)
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    try:
-        start = time.time()
-        client = nbclient.NotebookClient(nb, timeout=280, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
-        client.execute()
-        elapsed = time.time() - start
-    finally:
-        os.environ["PYTHONPATH"] = env_path
+    elapsed, outputs, pngs, text = run_notebook("vision_attention.ipynb", tmp_path, timeout=280)
     assert elapsed < 300, f"the notebook took {elapsed:.0f} s"
-    outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.output_type == "error"]
-    images = [o for o in outputs if o.output_type == "display_data" and "image/png" in o.get("data", {})]
-    assert len(images) >= 3, "expected the distortion, straightening and CBAM figures"
-    text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert pngs >= 3, "expected the distortion, straightening and CBAM figures"
     assert "after the transformer" in text and "test accuracy" in text
