@@ -26,6 +26,7 @@ WORKLOADS = {
     "MultiHeadAttention": ("keras_attn", {"num_heads": 4, "key_dim": 16}, [SEQ, SEQ], 32),
     "AttentionPooling": ("keras_attn", {}, SEQ, 32),
     "PositionalEncoding": ("keras_attn", {}, SEQ, 32),
+    "CoordinateChannels": ("keras_attn", {}, IMG, 16),
     "SqueezeExcite": ("keras_attn", {}, IMG, 16),
     "ECA": ("keras_attn", {}, IMG, 16),
     "ChannelAttention": ("keras_attn", {}, IMG, 16),

@@ -146,7 +146,9 @@ class Captioner:
         self.grid = tuple(self.encoder.output.shape[1:3])
         self.steps = digit_captions.SEQUENCE_LENGTH - 1
         self.size = digit_captions.CANVAS
-        self._pool = "pool" in [layer.name for layer in model.layers]
+        names = [layer.name for layer in model.layers]
+        self._pool = "pool" in names
+        self._coordinates = model.get_layer("coordinates") if "coordinates" in names else None
 
     @classmethod
     def load(cls, path=None, kind="soft"):
@@ -171,6 +173,8 @@ class Captioner:
     def features(self, images):
         """The decoder's input ``(B, L, D)`` of prepared images."""
         grid = self.encoder(images)
+        if self._coordinates is not None:
+            grid = self._coordinates(grid)
         if self._pool:
             return keras.ops.mean(keras.ops.reshape(grid, (grid.shape[0], -1, grid.shape[-1])), axis=1, keepdims=True)
         return keras.ops.reshape(grid, (grid.shape[0], -1, grid.shape[-1]))

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_attn.layers import _checks
+from keras_attn.layers import CoordinateChannels, _checks
 from keras_attn.ops import float_dtype, masked_softmax, one_hot_argmax, reinforce_loss
 from keras_attn.ops.softmax import fill_masked
 
@@ -383,8 +383,9 @@ def _grid_model(encoder, image_shape, sequence_length, decoder, pool, name):
     _, height, width, depth = grid.shape
     if pool:
         features = keras.layers.Reshape((1, depth), name="features")(keras.layers.GlobalAveragePooling2D(name="pool")(grid))
-    else:
-        features = keras.layers.Reshape((height * width, depth), name="features")(grid)
+    else:  # where each location is: a CNN on a black background is translation-equivariant
+        grid = CoordinateChannels(name="coordinates")(grid)
+        features = keras.layers.Reshape((height * width, depth + 2), name="features")(grid)
     logits = decoder([features, captions])
     return keras.Model([image, captions], logits, name=name)
 
@@ -411,8 +412,10 @@ def show_attend_tell(
     ``SparseCategoricalCrossentropy(from_logits=True)`` against
     ``captions[:, 1:]``. ``encoder`` is any Keras model from images to
     ``(B, H, W, D)`` (default ``small_cnn(image_shape)``); its grid is
-    flattened to ``L = H W`` locations. The layers are named ``"encoder"``,
-    ``"features"`` and ``"decoder"``.
+    flattened to ``L = H W`` locations, each with its ``(x, y)`` position
+    appended (``CoordinateChannels``: ``D + 2`` features per location, so the
+    decoder can attend by position as well as by content). The layers are
+    named ``"encoder"``, ``"coordinates"``, ``"features"`` and ``"decoder"``.
 
     Example:
 

@@ -1,6 +1,6 @@
 """Layer cases of the vision family: every layer in both data formats."""
 
-from keras_attn import CBAM, ECA, ChannelAttention, ResidualAttention, SpatialAttention, SpatialTransformer, SqueezeExcite
+from keras_attn import CBAM, ECA, ChannelAttention, CoordinateChannels, ResidualAttention, SpatialAttention, SpatialTransformer, SqueezeExcite
 
 from . import LayerCase
 
@@ -21,6 +21,15 @@ CASES = []
 for fmt in FORMATS:
     s = _suffix(fmt)
     CASES += [
+        LayerCase(
+            id=f"CoordinateChannels-{s}",
+            cls=CoordinateChannels,
+            kwargs={"data_format": fmt},
+            input_shapes=_shape(5, 6, 3, fmt),
+            trainable=False,
+            bad_kwargs=[_BAD_FORMAT],
+            bad_input_shapes=[((5, 8), _RANK)],
+        ),
         LayerCase(
             id=f"SqueezeExcite-{s}",
             cls=SqueezeExcite,

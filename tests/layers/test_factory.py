@@ -12,6 +12,7 @@ from tests.cases import ALL_CASES
 #: The names of the README's layer table, written out (not derived from the code under test).
 README_NAMES = {
     "attention": "Attention",
+    "coordinate_channels": "CoordinateChannels",
     "one_step_attention": "OneStepAttention",
     "global_attention": "GlobalAttention",
     "local_attention": "LocalAttention",

@@ -1,6 +1,7 @@
 """Vision attention layers: channel (SE, ECA), mixed (CBAM), spatial (STN), residual attention, glimpses (RAM)."""
 
 from keras_attn.layers.vision.cbam import CBAM, ChannelAttention, SpatialAttention
+from keras_attn.layers.vision.coordinates import CoordinateChannels
 from keras_attn.layers.vision.eca import ECA, eca_kernel_size
 from keras_attn.layers.vision.glimpse import GlimpseNetwork, GlimpseSensor
 from keras_attn.layers.vision.residual_attention import ResidualAttention
@@ -11,6 +12,7 @@ __all__ = [
     "CBAM",
     "ECA",
     "ChannelAttention",
+    "CoordinateChannels",
     "GlimpseNetwork",
     "GlimpseSensor",
     "ResidualAttention",
