@@ -35,11 +35,12 @@ sys.path.insert(0, str(HERE.parent))
 # The recipe of the shipped model.
 RECIPE = {
     "seed": 0,
-    "epochs": 5,
+    "epochs": 30,
     "examples": 8000,
     "batch_size": 64,
     "learning_rate": 0.002,
     "clutter_fraction": 0.0,
+    "final_learning_rate": 0.0001,
 }
 MODEL = {
     "num_glimpses": 6,
@@ -77,7 +78,7 @@ def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, **overrides):
 
     recipe = {**RECIPE, **overrides}
     evaluation = {**EVAL, "examples": eval_examples or EVAL["examples"]}
-    train = {k: recipe[k] for k in ("examples", "epochs", "batch_size", "learning_rate", "seed", "clutter_fraction")}
+    train = {k: recipe[k] for k in RECIPE}
     tests = {
         "translated": rd.canvases(evaluation["examples"], evaluation["translated_seed"], "test"),
         "cluttered": rd.canvases(evaluation["examples"], evaluation["cluttered_seed"], "test", cluttered=True),

@@ -98,8 +98,22 @@ def conv_baseline(canvas=60, num_classes=10):
     )
 
 
-def fit(model, examples=8000, epochs=40, batch_size=64, learning_rate=1e-3, seed=0, clutter_fraction=0.0, verbose=0, callbacks=None):
+def fit(
+    model,
+    examples=8000,
+    epochs=40,
+    batch_size=64,
+    learning_rate=1e-3,
+    seed=0,
+    clutter_fraction=0.0,
+    final_learning_rate=None,
+    verbose=0,
+    callbacks=None,
+):
     """Trains ``model`` (logits out) with Adam on fresh training canvases; returns ``(history, seconds per epoch)``.
+
+    With ``final_learning_rate``, the learning rate follows a cosine decay
+    from ``learning_rate`` to it over the whole run; otherwise it is constant.
 
     Seed the weights (``keras.utils.set_random_seed``) before building the model;
     ``seed`` here seeds the canvases.
@@ -108,8 +122,13 @@ def fit(model, examples=8000, epochs=40, batch_size=64, learning_rate=1e-3, seed
     with sparse categorical cross-entropy.
     """
     loss = None if isinstance(model, RecurrentAttentionModel) else keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss=loss, metrics=["accuracy"])
     data = FreshCanvases(examples, batch_size, seed=seed, clutter_fraction=clutter_fraction)
+    rate = learning_rate
+    if final_learning_rate is not None:
+        rate = keras.optimizers.schedules.CosineDecay(
+            learning_rate, decay_steps=max(1, epochs * len(data)), alpha=final_learning_rate / learning_rate
+        )
+    model.compile(optimizer=keras.optimizers.Adam(rate, clipnorm=1.0), loss=loss, metrics=["accuracy"])
     start = time.perf_counter()
     history = model.fit(data, epochs=epochs, verbose=verbose, callbacks=callbacks)
     return history, (time.perf_counter() - start) / max(epochs, 1)
