@@ -1,11 +1,13 @@
 """Show, Attend and Tell (Xu et al., 2015): an LSTM that attends over a CNN feature grid."""
 
+import functools
+
 import keras
 import numpy as np
 from keras import ops
 
 from keras_attn import _validation
-from keras_attn._args import ArgsMixin
+from keras_attn._args import ArgsMixin, add_kernel
 from keras_attn.ops import masked_softmax, one_hot_argmax, reinforce_loss
 from keras_attn.ops._dtypes import float_dtype, mask_fill_value
 from keras_attn.ops.softmax import fill_masked
@@ -142,27 +144,26 @@ class CaptionDecoder(ArgsMixin, keras.layers.Layer):
     def build(self, input_shape):
         a_shape, _ = self._shapes(input_shape)
         d, n, m, k = a_shape[2], self.units, self.embed_dim, self.attention_units
-        kernel, bias = self.kernel_initializer, self.bias_initializer
-        w = self.add_weight
-        self.embedding = w(name="embedding", shape=(self.vocab_size, m), initializer="uniform")
-        self.init_h_kernel = w(name="init_h_kernel", shape=(d, n), initializer=kernel)
-        self.init_h_bias = w(name="init_h_bias", shape=(n,), initializer=bias)
-        self.init_c_kernel = w(name="init_c_kernel", shape=(d, n), initializer=kernel)
-        self.init_c_bias = w(name="init_c_bias", shape=(n,), initializer=bias)
-        self.att_feature_kernel = w(name="att_feature_kernel", shape=(d, k), initializer=kernel)
-        self.att_state_kernel = w(name="att_state_kernel", shape=(n, k), initializer=kernel)
-        self.att_bias = w(name="att_bias", shape=(k,), initializer=bias)
-        self.att_score_kernel = w(name="att_score_kernel", shape=(k, 1), initializer=kernel)
-        self.gate_kernel = w(name="gate_kernel", shape=(n, 1), initializer=kernel)
-        self.gate_bias = w(name="gate_bias", shape=(1,), initializer=bias)
-        self.lstm_kernel = w(name="lstm_kernel", shape=(m + d, 4 * n), initializer=kernel)
-        self.lstm_recurrent_kernel = w(name="lstm_recurrent_kernel", shape=(n, 4 * n), initializer=self.recurrent_initializer)
-        self.lstm_bias = w(name="lstm_bias", shape=(4 * n,), initializer=self._lstm_bias)
-        self.out_state_kernel = w(name="out_state_kernel", shape=(n, m), initializer=kernel)
-        self.out_context_kernel = w(name="out_context_kernel", shape=(d, m), initializer=kernel)
-        self.out_kernel = w(name="out_kernel", shape=(m, self.vocab_size), initializer=kernel)
-        self.out_bias = w(name="out_bias", shape=(self.vocab_size,), initializer=bias)
-        self.baseline = w(name="baseline", shape=(), initializer="zeros", trainable=False)
+        w = functools.partial(add_kernel, self)  # the kernel_*, bias_* or recurrent_* initializer
+        self.embedding = self.add_weight(name="embedding", shape=(self.vocab_size, m), initializer="uniform")
+        self.init_h_kernel = w("init_h_kernel", (d, n))
+        self.init_h_bias = w("init_h_bias", (n,), "bias")
+        self.init_c_kernel = w("init_c_kernel", (d, n))
+        self.init_c_bias = w("init_c_bias", (n,), "bias")
+        self.att_feature_kernel = w("att_feature_kernel", (d, k))
+        self.att_state_kernel = w("att_state_kernel", (n, k))
+        self.att_bias = w("att_bias", (k,), "bias")
+        self.att_score_kernel = w("att_score_kernel", (k, 1))
+        self.gate_kernel = w("gate_kernel", (n, 1))
+        self.gate_bias = w("gate_bias", (1,), "bias")
+        self.lstm_kernel = w("lstm_kernel", (m + d, 4 * n))
+        self.lstm_recurrent_kernel = w("lstm_recurrent_kernel", (n, 4 * n), "recurrent")
+        self.lstm_bias = self.add_weight(name="lstm_bias", shape=(4 * n,), initializer=self._lstm_bias)
+        self.out_state_kernel = w("out_state_kernel", (n, m))
+        self.out_context_kernel = w("out_context_kernel", (d, m))
+        self.out_kernel = w("out_kernel", (m, self.vocab_size))
+        self.out_bias = w("out_bias", (self.vocab_size,), "bias")
+        self.baseline = self.add_weight(name="baseline", shape=(), initializer="zeros", trainable=False)
         self.input_spec = [
             keras.layers.InputSpec(ndim=3, axes={-1: d}),
             keras.layers.InputSpec(ndim=2),

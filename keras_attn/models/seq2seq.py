@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_attn import _validation
-from keras_attn._args import ArgsMixin
+from keras_attn._args import ArgsMixin, add_kernel
 from keras_attn.layers.sequence.one_step import OneStepAttention
 from keras_attn.ops import bidirectional_lstm
 from keras_attn.ops._dtypes import float_dtype
@@ -95,10 +95,8 @@ class BiLSTMEncoder(ArgsMixin, keras.layers.Layer):
         gates = 4 * self.units
         self.forward_weights, self.backward_weights = [
             [
-                self.add_weight(name=f"{direction}_kernel", shape=(features, gates), initializer=self.kernel_initializer),
-                self.add_weight(
-                    name=f"{direction}_recurrent_kernel", shape=(self.units, gates), initializer=self.recurrent_initializer
-                ),
+                add_kernel(self, f"{direction}_kernel", (features, gates)),
+                add_kernel(self, f"{direction}_recurrent_kernel", (self.units, gates), "recurrent"),
                 self.add_weight(name=f"{direction}_bias", shape=(gates,), initializer=self._bias),
             ]
             for direction in ("forward", "backward")
