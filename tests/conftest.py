@@ -7,7 +7,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-BACKEND = keras.backend.backend()
+from tests._helpers import BACKEND  # noqa: E402
 
 
 @pytest.fixture

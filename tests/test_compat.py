@@ -23,10 +23,18 @@ def test_h5_with_short_loss_alias_reloads_without_custom_objects(loss, tmp_path,
     assert loaded.loss is expected or getattr(loaded.loss, "__name__", None) == expected.__name__
 
 
-def test_registration_is_idempotent_and_targets_keras_functions():
-    _compat.register_loss_aliases()
+def test_registration_is_idempotent_and_targets_keras_functions(monkeypatch):
     custom = keras.saving.get_custom_objects()
-    for alias in ("mae", "mse"):
-        if alias in custom:
-            assert custom[alias] is _compat._LOSS_ALIASES[alias]
-            assert custom[alias].__module__.startswith("keras")
+    for alias in _compat._LOSS_ALIASES:  # as before keras_attn's import registered them (restored afterwards)
+        monkeypatch.delitem(custom, alias, raising=False)
+    first = _compat.register_loss_aliases()
+    after_first = dict(custom)
+    second = _compat.register_loss_aliases()
+    assert second == []  # every alias resolves now, so the second call registers nothing ...
+    assert dict(custom) == after_first  # ... and changes nothing
+    assert sorted(first) == sorted(a for a in _compat._LOSS_ALIASES if a in custom)
+    assert all(custom[alias] is _compat._LOSS_ALIASES[alias] for alias in first)
+    for alias, function in _compat._LOSS_ALIASES.items():
+        assert function.__module__.startswith("keras")
+        resolved = keras.losses.deserialize(alias)
+        assert resolved is function or resolved.__name__ == function.__name__, alias

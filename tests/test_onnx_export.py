@@ -15,7 +15,7 @@ import pytest
 from keras_attn import cli
 from keras_attn.export import onnx_translate, register_onnx_conversions
 from keras_attn.models import DateTranslator
-from tests import _support
+from tests import _helpers
 from tests._helpers import BACKEND
 
 MISSING = [m for m in ("onnx", "onnxruntime", "tf2onnx") if importlib.util.find_spec(m) is None]
@@ -29,11 +29,11 @@ def _conversions():
     assert register_onnx_conversions()  # XlaDynamicUpdateSlice (the fused LSTM of BiLSTMEncoder)
 
 
-@pytest.mark.parametrize("case", _support.params())
+@pytest.mark.parametrize("case", _helpers.params())
 def test_layer_case_exports_to_onnx(case, tmp_path, rng):
     import onnxruntime
 
-    mdl = _support.model(case)
+    mdl = _helpers.model(case)
     arrays = case.inputs(rng, 3)
     expected = [keras.ops.convert_to_numpy(o) for o in keras.tree.flatten(mdl(arrays if len(arrays) > 1 else arrays[0], training=False))]
     path = tmp_path / "model.onnx"

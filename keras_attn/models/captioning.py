@@ -1,18 +1,23 @@
 """Show, Attend and Tell (Xu et al., 2015): an LSTM that attends over a CNN feature grid."""
 
+import functools
+
 import keras
 import numpy as np
 from keras import ops
 
-from keras_attn.layers import CoordinateChannels, _checks
-from keras_attn.ops import float_dtype, masked_softmax, one_hot_argmax, reinforce_loss
+from keras_attn.layers import CoordinateChannels
+from keras_attn import _validation
+from keras_attn._args import ArgsMixin, add_kernel
+from keras_attn.ops import masked_softmax, one_hot_argmax, reinforce_loss
+from keras_attn.ops._dtypes import float_dtype, mask_fill_value
 from keras_attn.ops.softmax import fill_masked
 
 ATTENTION_MODES = ("soft", "hard")
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class CaptionDecoder(keras.layers.Layer):
+class CaptionDecoder(ArgsMixin, keras.layers.Layer):
     """The caption decoder of Show, Attend and Tell, all steps in one layer.
 
     Given a feature grid ``a`` ``(B, L, D)`` (``L = H W`` locations of a CNN
@@ -100,76 +105,66 @@ class CaptionDecoder(keras.layers.Layer):
     def __init__(
         self,
         vocab_size,
-        units=128,
-        embed_dim=32,
-        attention_units=64,
+        units=128, embed_dim=32, attention_units=64,
         attention="soft",
         penalty=1.0,
-        expected_context_rate=0.5,
-        entropy_weight=0.01,
-        baseline_decay=0.9,
+        expected_context_rate=0.5, entropy_weight=0.01, baseline_decay=0.9,
         seed=None,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
+        kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.vocab_size = _checks.positive_int("vocab_size", vocab_size)
-        self.units = _checks.positive_int("units", units)
-        self.embed_dim = _checks.positive_int("embed_dim", embed_dim)
-        self.attention_units = _checks.positive_int("attention_units", attention_units)
-        self.attention = _checks.one_of("attention", attention, ATTENTION_MODES)
-        self.penalty = _non_negative("penalty", penalty)
-        self.expected_context_rate = _checks.fraction("expected_context_rate", expected_context_rate, high_inclusive=True)
-        self.entropy_weight = _non_negative("entropy_weight", entropy_weight)
-        self.baseline_decay = _checks.fraction("baseline_decay", baseline_decay)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed must be an int or None; got {seed!r}")
-        self.seed = seed
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
-        self.recurrent_initializer = _checks.initializer("recurrent_initializer", recurrent_initializer)
-        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
+        self._store_args(
+            **_validation.each(
+                _validation.positive_int,
+                vocab_size=vocab_size, units=units, embed_dim=embed_dim, attention_units=attention_units,
+            ),
+            attention=_validation.one_of("attention", attention, ATTENTION_MODES),
+            penalty=_validation.non_negative("penalty", penalty),
+            expected_context_rate=_validation.fraction("expected_context_rate", expected_context_rate, high_inclusive=True),
+            entropy_weight=_validation.non_negative("entropy_weight", entropy_weight),
+            baseline_decay=_validation.fraction("baseline_decay", baseline_decay),
+            seed=_validation.seed(seed, "an int"),
+        )
+        self._store_weight_args(
+            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer
+        )
         self.seed_generator = keras.random.SeedGenerator(seed) if self.attention == "hard" else None
         self.supports_masking = True
 
     # ------------------------------------------------------------------ shapes
     def _shapes(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or not isinstance(
-            input_shape[0], (list, tuple)
-        ):
-            raise _checks.shape_error(self, "inputs", "[a (batch, L, D), captions (batch, T + 1)]", ())
-        a_shape = _checks.input_rank(self, input_shape[0], 3, "a", "(batch, L, D)")
-        _checks.static_dim(self, a_shape, 2, "a", "(batch, L, D) with known D")
-        c_shape = _checks.input_rank(self, input_shape[1], 2, "captions", "(batch, T + 1) with T >= 1")
+        a_shape, c_shape = _validation.shape_list(self, input_shape, 2, "[a (batch, L, D), captions (batch, T + 1)]")
+        a_shape = _validation.input_rank(self, a_shape, 3, "a", "(batch, L, D)")
+        _validation.static_dim(self, a_shape, 2, "a", "(batch, L, D) with known D")
+        c_shape = _validation.input_rank(self, c_shape, 2, "captions", "(batch, T + 1) with T >= 1")
         if c_shape[1] is None or c_shape[1] < 2:
-            raise _checks.shape_error(self, "captions", "(batch, T + 1) with known T >= 1", c_shape)
+            raise _validation.shape_error(self, "captions", "(batch, T + 1) with known T >= 1", c_shape)
         return a_shape, c_shape
 
     def build(self, input_shape):
         a_shape, _ = self._shapes(input_shape)
         d, n, m, k = a_shape[2], self.units, self.embed_dim, self.attention_units
-        kernel, bias = self.kernel_initializer, self.bias_initializer
-        w = self.add_weight
-        self.embedding = w(name="embedding", shape=(self.vocab_size, m), initializer="uniform")
-        self.init_h_kernel = w(name="init_h_kernel", shape=(d, n), initializer=kernel)
-        self.init_h_bias = w(name="init_h_bias", shape=(n,), initializer=bias)
-        self.init_c_kernel = w(name="init_c_kernel", shape=(d, n), initializer=kernel)
-        self.init_c_bias = w(name="init_c_bias", shape=(n,), initializer=bias)
-        self.att_feature_kernel = w(name="att_feature_kernel", shape=(d, k), initializer=kernel)
-        self.att_state_kernel = w(name="att_state_kernel", shape=(n, k), initializer=kernel)
-        self.att_bias = w(name="att_bias", shape=(k,), initializer=bias)
-        self.att_score_kernel = w(name="att_score_kernel", shape=(k, 1), initializer=kernel)
-        self.gate_kernel = w(name="gate_kernel", shape=(n, 1), initializer=kernel)
-        self.gate_bias = w(name="gate_bias", shape=(1,), initializer=bias)
-        self.lstm_kernel = w(name="lstm_kernel", shape=(m + d, 4 * n), initializer=kernel)
-        self.lstm_recurrent_kernel = w(name="lstm_recurrent_kernel", shape=(n, 4 * n), initializer=self.recurrent_initializer)
-        self.lstm_bias = w(name="lstm_bias", shape=(4 * n,), initializer=self._lstm_bias)
-        self.out_state_kernel = w(name="out_state_kernel", shape=(n, m), initializer=kernel)
-        self.out_context_kernel = w(name="out_context_kernel", shape=(d, m), initializer=kernel)
-        self.out_kernel = w(name="out_kernel", shape=(m, self.vocab_size), initializer=kernel)
-        self.out_bias = w(name="out_bias", shape=(self.vocab_size,), initializer=bias)
-        self.baseline = w(name="baseline", shape=(), initializer="zeros", trainable=False)
+        w = functools.partial(add_kernel, self)  # the kernel_*, bias_* or recurrent_* initializer
+        self.embedding = self.add_weight(name="embedding", shape=(self.vocab_size, m), initializer="uniform")
+        self.init_h_kernel = w("init_h_kernel", (d, n))
+        self.init_h_bias = w("init_h_bias", (n,), "bias")
+        self.init_c_kernel = w("init_c_kernel", (d, n))
+        self.init_c_bias = w("init_c_bias", (n,), "bias")
+        self.att_feature_kernel = w("att_feature_kernel", (d, k))
+        self.att_state_kernel = w("att_state_kernel", (n, k))
+        self.att_bias = w("att_bias", (k,), "bias")
+        self.att_score_kernel = w("att_score_kernel", (k, 1))
+        self.gate_kernel = w("gate_kernel", (n, 1))
+        self.gate_bias = w("gate_bias", (1,), "bias")
+        self.lstm_kernel = w("lstm_kernel", (m + d, 4 * n))
+        self.lstm_recurrent_kernel = w("lstm_recurrent_kernel", (n, 4 * n), "recurrent")
+        self.lstm_bias = self.add_weight(name="lstm_bias", shape=(4 * n,), initializer=self._lstm_bias)
+        self.out_state_kernel = w("out_state_kernel", (n, m))
+        self.out_context_kernel = w("out_context_kernel", (d, m))
+        self.out_kernel = w("out_kernel", (m, self.vocab_size))
+        self.out_bias = w("out_bias", (self.vocab_size,), "bias")
+        self.baseline = self.add_weight(name="baseline", shape=(), initializer="zeros", trainable=False)
         self.input_spec = [
             keras.layers.InputSpec(ndim=3, axes={-1: d}),
             keras.layers.InputSpec(ndim=2),
@@ -253,11 +248,11 @@ class CaptionDecoder(keras.layers.Layer):
 
     # -------------------------------------------------------------------- call
     def call(self, inputs, mask=None, training=None, return_attention_scores=False):
-        a, captions = _checks.split_inputs(self, inputs, 2, ("a", "captions"))
+        a, captions = _validation.split_inputs(self, inputs, 2, ("a", "captions"))
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        _checks.same_batch(self, (a, captions), ("a", "captions"))
-        _checks.mask_shape(self, mask, a.shape, "mask of a")
+        _validation.same_batch(self, (a, captions), ("a", "captions"))
+        _validation.mask_shape(self, mask, a.shape, "mask of a")
         training = bool(training)
         keys, h, c = self.initial_state(a, mask)
         steps = captions.shape[1] - 1
@@ -316,39 +311,12 @@ class CaptionDecoder(keras.layers.Layer):
         return (a_shape[0], c_shape[1] - 1, self.vocab_size)
 
     def compute_output_spec(self, inputs, mask=None, training=None, return_attention_scores=False):
-        a, captions = _checks.split_inputs(self, inputs, 2, ("a", "captions"))
+        a, captions = _validation.split_inputs(self, inputs, 2, ("a", "captions"))
         shape = self.compute_output_shape([a.shape, captions.shape])
         output = keras.KerasTensor(shape, dtype=self.compute_dtype)
         if return_attention_scores:
             return output, keras.KerasTensor((a.shape[0], shape[1], a.shape[1]), dtype=float_dtype(self.compute_dtype))
         return output
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "vocab_size": self.vocab_size,
-                "units": self.units,
-                "embed_dim": self.embed_dim,
-                "attention_units": self.attention_units,
-                "attention": self.attention,
-                "penalty": self.penalty,
-                "expected_context_rate": self.expected_context_rate,
-                "entropy_weight": self.entropy_weight,
-                "baseline_decay": self.baseline_decay,
-                "seed": self.seed,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            }
-        )
-        return config
-
-
-def _non_negative(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{name} must be a number >= 0; got {value!r}")
-    return float(value)
 
 
 def small_cnn(image_shape=(64, 64, 1), channels=(16, 32, 64, 64), name="encoder"):
@@ -396,9 +364,7 @@ def show_attend_tell(
     sequence_length=15,
     encoder=None,
     attention="soft",
-    units=128,
-    embed_dim=32,
-    attention_units=64,
+    units=128, embed_dim=32, attention_units=64,
     penalty=1.0,
     seed=None,
     name="show_attend_tell",
@@ -424,17 +390,8 @@ def show_attend_tell(
     >>> tuple(model.output.shape), model.get_layer("decoder").attention
     ((None, 14, 18), 'soft')
     """
-    decoder = CaptionDecoder(
-        vocab_size,
-        units=units,
-        embed_dim=embed_dim,
-        attention_units=attention_units,
-        attention=attention,
-        penalty=penalty,
-        seed=seed,
-        name="decoder",
-        **decoder_kwargs,
-    )
+    sizes = {"units": units, "embed_dim": embed_dim, "attention_units": attention_units}
+    decoder = CaptionDecoder(vocab_size, **sizes, attention=attention, penalty=penalty, seed=seed, name="decoder", **decoder_kwargs)
     return _grid_model(encoder, image_shape, sequence_length, decoder, pool=False, name=name)
 
 
@@ -493,7 +450,7 @@ def beam_search(decoder, features, steps, start, end, pad=0, beam_size=3, mask=N
         ``(tokens (B, steps) int32, log_prob (B,), weights (B, steps, L))``.
     """
 
-    beam_size = _checks.positive_int("beam_size", beam_size)
+    beam_size = _validation.positive_int("beam_size", beam_size)
     features = ops.convert_to_tensor(features)
     batch, locations = ops.shape(features)[0], features.shape[1]
     k, vocab = beam_size, decoder.vocab_size
@@ -501,7 +458,7 @@ def beam_search(decoder, features, steps, start, end, pad=0, beam_size=3, mask=N
     beam_mask = None if mask is None else (ops.repeat(ops.convert_to_tensor(mask), k, axis=0) if k > 1 else mask)
     keys, h, c = decoder.initial_state(feats, beam_mask)
     dtype = keys.dtype
-    low = -1e9
+    low = mask_fill_value(dtype)
     tokens = ops.full((batch * k,), start, dtype="int32")
     first = ops.convert_to_tensor(np.array([0.0] + [low] * (k - 1)), dtype)
     scores = ops.tile(ops.expand_dims(first, 0), (batch, 1))  # (B, K): only beam 0 is alive at first

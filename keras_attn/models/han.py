@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_attn.layers import _checks
+from keras_attn import _validation
 from keras_attn.layers.sequence.pooling import AttentionPooling
 
 
@@ -59,14 +59,14 @@ def han(
     >>> model.output_shape
     (None, 3)
     """
-    vocab_size = _checks.positive_int("vocab_size", vocab_size)
-    num_classes = _checks.positive_int("num_classes", num_classes)
-    max_sentences = _checks.positive_int("max_sentences", max_sentences, allow_none=True)
-    max_words = _checks.positive_int("max_words", max_words, allow_none=True)
-    embedding_dim = _checks.positive_int("embedding_dim", embedding_dim)
-    word_units = _checks.positive_int("word_units", word_units)
-    sentence_units = _checks.positive_int("sentence_units", sentence_units)
-    attention_units = _checks.positive_int("attention_units", attention_units, allow_none=True)
+    vocab_size = _validation.positive_int("vocab_size", vocab_size)
+    num_classes = _validation.positive_int("num_classes", num_classes)
+    max_sentences = _validation.positive_int("max_sentences", max_sentences, allow_none=True)
+    max_words = _validation.positive_int("max_words", max_words, allow_none=True)
+    embedding_dim = _validation.positive_int("embedding_dim", embedding_dim)
+    word_units = _validation.positive_int("word_units", word_units)
+    sentence_units = _validation.positive_int("sentence_units", sentence_units)
+    attention_units = _validation.positive_int("attention_units", attention_units, allow_none=True)
 
     words = keras.Input((max_words,), dtype="int32", name="words")
     x = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="word_embedding")(words)

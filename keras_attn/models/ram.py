@@ -4,14 +4,16 @@ import keras
 from keras import ops
 
 from keras_attn import ops as attn_ops
-from keras_attn.layers import GlimpseNetwork, _checks
+from keras_attn import _validation
+from keras_attn._args import ArgsMixin
+from keras_attn.layers import GlimpseNetwork
 
 CORES = ("rnn", "lstm")
 POLICIES = ("learned", "random")
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class RecurrentAttentionModel(keras.Model):
+class RecurrentAttentionModel(ArgsMixin, keras.Model):
     """Recurrent Attention Model: a sequence of glimpses chosen by a learned policy.
 
     At every step ``t = 1..T`` (``T = num_glimpses``) the model looks at the
@@ -96,38 +98,28 @@ class RecurrentAttentionModel(keras.Model):
         self,
         num_classes,
         num_glimpses=6,
-        patch_size=8,
-        num_scales=1,
-        scale_factor=2,
+        patch_size=8, num_scales=1, scale_factor=2,
         location_std=0.15,
         core="rnn",
-        units=256,
-        glimpse_units=128,
-        location_units=128,
+        units=256, glimpse_units=128, location_units=128,
         policy="learned",
         reinforce_weight=1.0,
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_classes = _checks.positive_int("num_classes", num_classes)
-        self.num_glimpses = _checks.positive_int("num_glimpses", num_glimpses)
-        self.patch_size = _checks.positive_int("patch_size", patch_size)
-        self.num_scales = _checks.positive_int("num_scales", num_scales)
-        self.scale_factor = _checks.positive_int("scale_factor", scale_factor)
-        self.units = _checks.positive_int("units", units)
-        self.glimpse_units = _checks.positive_int("glimpse_units", glimpse_units)
-        self.location_units = _checks.positive_int("location_units", location_units)
-        self.location_std = _checks.positive_float("location_std", location_std)
-        self.core = _checks.one_of("core", core, CORES)
-        self.policy = _checks.one_of("policy", policy, POLICIES)
-        if isinstance(reinforce_weight, bool) or not isinstance(reinforce_weight, (int, float)) or reinforce_weight < 0:
-            raise ValueError(f"reinforce_weight must be a number >= 0; got {reinforce_weight!r}")
-        self.reinforce_weight = float(reinforce_weight)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed must be an integer or None; got {seed!r}")
-        self.seed = seed
-
+        self._store_args(
+            **_validation.each(
+                _validation.positive_int,
+                num_classes=num_classes, num_glimpses=num_glimpses, patch_size=patch_size, num_scales=num_scales,
+                scale_factor=scale_factor, units=units, glimpse_units=glimpse_units, location_units=location_units,
+            ),
+            location_std=_validation.positive_float("location_std", location_std),
+            core=_validation.one_of("core", core, CORES),
+            policy=_validation.one_of("policy", policy, POLICIES),
+            reinforce_weight=_validation.non_negative("reinforce_weight", reinforce_weight),
+            seed=_validation.seed(seed),
+        )
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.glimpse_net = GlimpseNetwork(
             glimpse_units, location_units, units, patch_size, num_scales, scale_factor, name="glimpse_network"
@@ -247,22 +239,3 @@ class RecurrentAttentionModel(keras.Model):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            num_classes=self.num_classes,
-            num_glimpses=self.num_glimpses,
-            patch_size=self.patch_size,
-            num_scales=self.num_scales,
-            scale_factor=self.scale_factor,
-            location_std=self.location_std,
-            core=self.core,
-            units=self.units,
-            glimpse_units=self.glimpse_units,
-            location_units=self.location_units,
-            policy=self.policy,
-            reinforce_weight=self.reinforce_weight,
-            seed=self.seed,
-        )
-        return config

@@ -3,13 +3,15 @@
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
+from keras_attn import _validation
+from keras_attn._args import ArgsMixin, add_kernel
 from keras_attn.layers.sequence.one_step import OneStepAttention
-from keras_attn.ops import bidirectional_lstm, float_dtype
+from keras_attn.ops import bidirectional_lstm
+from keras_attn.ops._dtypes import float_dtype
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class BiLSTMEncoder(keras.layers.Layer):
+class BiLSTMEncoder(ArgsMixin, keras.layers.Layer):
     """``Bidirectional(LSTM(units, return_sequences=True))``, computed faster.
 
     The same function, weights (in the same order) and mask semantics as
@@ -58,26 +60,22 @@ class BiLSTMEncoder(keras.layers.Layer):
     def __init__(
         self,
         units,
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
+        kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
         unit_forget_bias=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = _checks.positive_int("units", units)
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
-        self.recurrent_initializer = _checks.initializer("recurrent_initializer", recurrent_initializer)
-        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
-        if not isinstance(unit_forget_bias, bool):
-            raise ValueError(f"unit_forget_bias must be True or False; got {unit_forget_bias!r}")
-        self.unit_forget_bias = unit_forget_bias
+        self._store_args(units=_validation.positive_int("units", units))
+        self._store_weight_args(
+            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer
+        )
+        self._store_args(unit_forget_bias=_validation.boolean("unit_forget_bias", unit_forget_bias))
         self.supports_masking = True
 
     def _shape(self, input_shape):
-        shape = _checks.input_rank(self, input_shape, 3, "inputs", "(batch, T, D)")
-        _checks.static_dim(self, shape, 1, "inputs", "(batch, T, D) with known T and D")
-        _checks.static_dim(self, shape, 2, "inputs", "(batch, T, D) with known T and D")
+        shape = _validation.input_rank(self, input_shape, 3, "inputs", "(batch, T, D)")
+        _validation.static_dim(self, shape, 1, "inputs", "(batch, T, D) with known T and D")
+        _validation.static_dim(self, shape, 2, "inputs", "(batch, T, D) with known T and D")
         return shape
 
     def _bias(self, shape, dtype=None):
@@ -97,18 +95,16 @@ class BiLSTMEncoder(keras.layers.Layer):
         gates = 4 * self.units
         self.forward_weights, self.backward_weights = [
             [
-                self.add_weight(name=f"{direction}_kernel", shape=(features, gates), initializer=self.kernel_initializer),
-                self.add_weight(
-                    name=f"{direction}_recurrent_kernel", shape=(self.units, gates), initializer=self.recurrent_initializer
-                ),
+                add_kernel(self, f"{direction}_kernel", (features, gates)),
+                add_kernel(self, f"{direction}_recurrent_kernel", (self.units, gates), "recurrent"),
                 self.add_weight(name=f"{direction}_bias", shape=(gates,), initializer=self._bias),
             ]
             for direction in ("forward", "backward")
         ]
-        self.input_spec = _checks.built_input_spec(input_shape, axes=(1, 2))
+        self.input_spec = _validation.built_input_spec(input_shape, axes=(1, 2))
 
     def call(self, inputs, mask=None):
-        _checks.mask_shape(self, mask, inputs.shape)
+        _validation.mask_shape(self, mask, inputs.shape)
         out = bidirectional_lstm(inputs, self.forward_weights, self.backward_weights, mask=mask)
         return ops.cast(out, self.compute_dtype)
 
@@ -119,22 +115,9 @@ class BiLSTMEncoder(keras.layers.Layer):
         shape = self._shape(input_shape)
         return (shape[0], shape[1], 2 * self.units)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "unit_forget_bias": self.unit_forget_bias,
-            }
-        )
-        return config
-
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class AttentionDecoder(keras.layers.Layer):
+class AttentionDecoder(ArgsMixin, keras.layers.Layer):
     """The Coursera attention decoder, all ``steps`` decoder steps in one layer.
 
     Given encoder states ``a`` ``(B, Tx, Da)`` and initial LSTM state
@@ -200,72 +183,49 @@ class AttentionDecoder(keras.layers.Layer):
         output_dim,
         attention_units=10,
         output_activation="softmax",
-        kernel_initializer="glorot_uniform",
-        recurrent_initializer="orthogonal",
-        bias_initializer="zeros",
+        kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal", bias_initializer="zeros",
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = _checks.positive_int("units", units)
-        self.steps = _checks.positive_int("steps", steps)
-        self.output_dim = _checks.positive_int("output_dim", output_dim)
-        self.attention_units = _checks.positive_int("attention_units", attention_units)
-        self.output_activation = _checks.activation("output_activation", output_activation)
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
-        self.recurrent_initializer = _checks.initializer("recurrent_initializer", recurrent_initializer)
-        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
+        self._store_args(
+            **_validation.each(
+                _validation.positive_int, units=units, steps=steps, output_dim=output_dim, attention_units=attention_units
+            )
+        )
+        self._store_weight_args(
+            output_activation=output_activation,
+            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+        )
         self.supports_masking = True
-        policy = self.dtype_policy
-        self.attention = OneStepAttention(
-            units=self.attention_units,
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
-            dtype=policy,
-            name="attention",
-        )
-        self.cell = keras.layers.LSTMCell(
-            self.units,
-            kernel_initializer=self.kernel_initializer,
-            recurrent_initializer=self.recurrent_initializer,
-            bias_initializer=self.bias_initializer,
-            dtype=policy,
-            name="lstm_cell",
-        )
-        self.output_dense = keras.layers.Dense(
-            self.output_dim,
-            kernel_initializer=self.kernel_initializer,
-            bias_initializer=self.bias_initializer,
-            dtype=policy,
-            name="output_dense",
-        )
+        shared = {"kernel_initializer": self.kernel_initializer, "bias_initializer": self.bias_initializer, "dtype": self.dtype_policy}
+        self.attention = OneStepAttention(units=self.attention_units, **shared, name="attention")
+        self.cell = keras.layers.LSTMCell(self.units, recurrent_initializer=self.recurrent_initializer, **shared, name="lstm_cell")
+        self.output_dense = keras.layers.Dense(self.output_dim, **shared, name="output_dense")
 
     def _shapes(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 3 or not isinstance(
-            input_shape[0], (list, tuple)
-        ):
-            raise _checks.shape_error(self, "inputs", "[a (batch, Tx, Da), s0 (batch, units), c0 (batch, units)]", ())
-        a_shape = _checks.input_rank(self, input_shape[0], 3, "a", "(batch, Tx, Da)")
+        input_shape = _validation.shape_list(self, input_shape, 3, "[a (batch, Tx, Da), s0 (batch, units), c0 (batch, units)]")
+        a_shape = _validation.input_rank(self, input_shape[0], 3, "a", "(batch, Tx, Da)")
         expected = f"(batch, {self.units})"
         for what, shape in (("s0", input_shape[1]), ("c0", input_shape[2])):
-            shape = _checks.input_rank(self, shape, 2, what, expected)
+            shape = _validation.input_rank(self, shape, 2, what, expected)
             if shape[-1] != self.units:
-                raise _checks.shape_error(self, what, expected, shape)
+                raise _validation.shape_error(self, what, expected, shape)
         return a_shape
 
     def build(self, input_shape):
         a_shape = self._shapes(input_shape)
-        da = _checks.static_dim(self, a_shape, -1, "a", "(batch, Tx, Da) with known Da")
+        da = _validation.static_dim(self, a_shape, -1, "a", "(batch, Tx, Da) with known Da")
         self.attention.build([(None, a_shape[1], da), (None, self.units)])
         self.cell.build((None, da))
         self.output_dense.build((None, self.units))
-        self.input_spec = _checks.built_input_spec([tuple(s) for s in input_shape])
+        self.input_spec = _validation.built_input_spec([tuple(s) for s in input_shape])
 
     def call(self, inputs, mask=None, return_attention_scores=False):
-        a, s, c = _checks.split_inputs(self, inputs, 3, ("a", "s0", "c0"))
+        a, s, c = _validation.split_inputs(self, inputs, 3, ("a", "s0", "c0"))
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        _checks.same_batch(self, (a, s, c), ("a", "s0", "c0"))
-        _checks.mask_shape(self, mask, a.shape, "mask of a")
+        _validation.same_batch(self, (a, s, c), ("a", "s0", "c0"))
+        _validation.mask_shape(self, mask, a.shape, "mask of a")
         keys = self.attention.project_keys(a)  # once per sequence, not once per step
         states, alphas = [], []
         for _ in range(self.steps):  # static Ty: unrolled, one XLA block
@@ -288,28 +248,12 @@ class AttentionDecoder(keras.layers.Layer):
         return (a_shape[0], self.steps, self.output_dim)
 
     def compute_output_spec(self, inputs, mask=None, return_attention_scores=False):
-        a, s0, c0 = _checks.split_inputs(self, inputs, 3, ("a", "s0", "c0"))
+        a, s0, c0 = _validation.split_inputs(self, inputs, 3, ("a", "s0", "c0"))
         shape = self.compute_output_shape([a.shape, s0.shape, c0.shape])
         output = keras.KerasTensor(shape, dtype=self.compute_dtype)
         if return_attention_scores:
             return output, keras.KerasTensor((a.shape[0], self.steps, a.shape[1]), dtype=float_dtype(self.compute_dtype))
         return output
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "steps": self.steps,
-                "output_dim": self.output_dim,
-                "attention_units": self.attention_units,
-                "output_activation": keras.activations.serialize(self.output_activation),
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            }
-        )
-        return config
 
 
 def seq2seq_att(Tx, Ty, n_a, n_s, input_dim, output_dim, fused=False, attention_units=10, name=None):
@@ -338,8 +282,7 @@ def seq2seq_att(Tx, Ty, n_a, n_s, input_dim, output_dim, fused=False, attention_
     >>> seq2seq_att(30, 10, 32, 64, 37, 11).count_params()
     52960
     """
-    for arg, value in (("Tx", Tx), ("Ty", Ty), ("n_a", n_a), ("n_s", n_s), ("input_dim", input_dim), ("output_dim", output_dim)):
-        _checks.positive_int(arg, value)
+    _validation.each(_validation.positive_int, Tx=Tx, Ty=Ty, n_a=n_a, n_s=n_s, input_dim=input_dim, output_dim=output_dim)
     X = keras.Input(shape=(Tx, input_dim), name="X")
     s0 = keras.Input(shape=(n_s,), name="s0")
     c0 = keras.Input(shape=(n_s,), name="c0")

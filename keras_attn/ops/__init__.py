@@ -1,10 +1,11 @@
 """Backend-agnostic attention functions (``keras.ops`` only).
 
 Everything here runs on the TensorFlow, JAX and PyTorch backends and under
-XLA. Layers share these functions instead of re-implementing them.
+XLA. Layers share these functions instead of re-implementing them. The dtype
+rules they share (``upcast``, ``float_dtype``, the masking fill value) are
+internal: ``keras_attn.ops._dtypes``.
 """
 
-from keras_attn.ops._dtypes import float_dtype, upcast
 from keras_attn.ops.attention import attention_path, causal_mask, multi_head_attention
 from keras_attn.ops.glimpses import extract_glimpses, glimpse_boxes
 from keras_attn.ops.recurrent import bidirectional_lstm
@@ -35,7 +36,6 @@ __all__ = [
     "cosine_score",
     "dot_score",
     "extract_glimpses",
-    "float_dtype",
     "gather_steps",
     "gaussian_log_prob",
     "general_score",
@@ -48,5 +48,4 @@ __all__ = [
     "reinforce_loss",
     "scaled_dot_score",
     "unit_vectors",
-    "upcast",
 ]

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_attn.ops._dtypes import float_dtype, upcast
+from keras_attn.ops._dtypes import float_dtype, mask_fill_value, upcast
 from keras_attn.ops.softmax import fill_masked
 
 
@@ -188,7 +188,7 @@ def _query_block(start, length, source, chunk, is_causal, masked):
 
     def block(query, key, value, mask=None):
         acc_dtype = float_dtype(query.dtype)
-        low = -1e300 if acc_dtype == "float64" else -1e9
+        low = mask_fill_value(acc_dtype)
         shape = ops.shape(query)
         running_max = ops.full((shape[0], shape[2], length), low, dtype=acc_dtype)  # (B, N, t)
         total = ops.zeros((shape[0], shape[2], length), dtype=acc_dtype)

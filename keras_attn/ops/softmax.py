@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_attn.ops._dtypes import upcast
+from keras_attn.ops._dtypes import mask_fill_value, upcast
 
 
 def masked_softmax(scores, mask=None, axis=-1):
@@ -47,10 +47,10 @@ def fill_masked(scores, mask):
     """``scores`` with masked-out (``False``) positions set to a very negative finite value.
 
     exp() of it underflows to 0 next to any unmasked score; finite, so a fully
-    masked row never produces NaN (callers zero such rows themselves).
+    masked row never produces NaN (callers zero such rows themselves). The
+    value is ``keras_attn.ops._dtypes.mask_fill_value``.
     """
-    low = -1e300 if keras.backend.standardize_dtype(scores.dtype) == "float64" else -1e9
-    return ops.where(mask, scores, ops.full_like(scores, low))
+    return ops.where(mask, scores, ops.full_like(scores, mask_fill_value(scores.dtype)))
 
 
 def one_hot_argmax(x, mask=None):

@@ -1,6 +1,5 @@
 """keras_attn.datasets.digits against checks made independently of its code."""
 
-import doctest
 import gzip
 
 import numpy as np
@@ -144,11 +143,3 @@ def test_compose_too_small_canvas_and_bad_arguments():
         digits.cluttered(1, distractors=-1)
     with pytest.raises(ValueError, match="min_digits must be"):
         digits.compose(1, num_digits=2, min_digits=3)
-
-
-@pytest.mark.parametrize("name", ["load", "translated", "cluttered", "compose"])
-def test_docstring_examples_run(name):
-    (test,) = doctest.DocTestFinder(recurse=False).find(getattr(digits, name), globs={})
-    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-    runner.run(test)
-    assert test.examples and runner.failures == 0

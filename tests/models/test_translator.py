@@ -201,19 +201,6 @@ def test_missing_model_is_a_clear_error(tmp_path):
         DateTranslator.load(tmp_path / "nope.keras")
 
 
-def test_docstring_examples_run():
-    import doctest
-
-    from keras_attn.models import seq2seq as seq2seq_module
-    from keras_attn.models import translator as translator_module
-
-    for obj, module in ((DateTranslator, translator_module), (seq2seq_att, seq2seq_module)):
-        test = doctest.DocTestParser().get_doctest(obj.__doc__, dict(vars(module)), obj.__name__, module.__file__, 0)
-        runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-        runner.run(test)
-        assert test.examples and runner.failures == 0, obj.__name__
-
-
 def test_shipped_files_hold_no_optimizer_state():
     import zipfile
 

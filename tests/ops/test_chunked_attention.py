@@ -8,9 +8,7 @@ from keras import ops
 from keras_attn import GlobalAttention, MultiHeadAttention, SelfAttention
 from keras_attn.ops import multi_head_attention
 from keras_attn.ops.attention import attention_path
-from tests._helpers import gradient, to_numpy
-
-BACKEND = keras.backend.backend()
+from tests._helpers import BACKEND, gradient, to_numpy
 
 
 def _qkv(rng, value_dim=3):

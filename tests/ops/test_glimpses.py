@@ -1,13 +1,11 @@
 """extract_glimpses against numpy oracles (zero-padded crop then block average; bilinear then block average)."""
 
-import doctest
 
 import numpy as np
 import pytest
 from keras import ops
 
 from keras_attn.ops import extract_glimpses, glimpse_boxes
-from keras_attn.ops import glimpses as glimpses_module
 from tests._glimpse_oracle import bilinear_glimpses, crop_glimpses, to_location
 from tests._helpers import BACKEND, FiniteDifferences, float64, gradient, numeric_gradient, to_numpy
 
@@ -122,11 +120,3 @@ def test_bad_arguments():
         extract_glimpses(images[0], loc, 4)
     with pytest.raises(ValueError, match=r"locations must have shape \(batch, 2\)"):
         extract_glimpses(images, np.zeros((1, 3), "float32"), 4)
-
-
-@pytest.mark.parametrize("name", ["extract_glimpses", "glimpse_boxes"])
-def test_docstring_examples_run(name):
-    (test,) = doctest.DocTestFinder(recurse=False).find(getattr(glimpses_module, name), globs={})
-    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-    runner.run(test)
-    assert test.examples and runner.failures == 0

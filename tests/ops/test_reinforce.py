@@ -1,13 +1,11 @@
 """reinforce_loss, baseline_loss and gaussian_log_prob against analytic score-function gradients (numpy)."""
 
-import doctest
 
 import numpy as np
 import pytest
 from keras import ops
 
 from keras_attn.ops import baseline_loss, gaussian_log_prob, reinforce_loss
-from keras_attn.ops import reinforce as reinforce_module
 from tests._helpers import FiniteDifferences, float64, gradient, to_numpy
 
 
@@ -129,11 +127,3 @@ def test_bad_arguments():
         baseline_loss(np.zeros((2, 3, 1), "float32"), np.zeros((2,), "float32"))
     with pytest.raises(ValueError, match=r"std must be positive; got 0"):
         gaussian_log_prob(np.zeros((1, 2), "float32"), np.zeros((1, 2), "float32"), 0)
-
-
-@pytest.mark.parametrize("name", ["reinforce_loss", "baseline_loss", "gaussian_log_prob"])
-def test_docstring_examples_run(name):
-    (test,) = doctest.DocTestFinder(recurse=False).find(getattr(reinforce_module, name), globs={})
-    runner = doctest.DocTestRunner(optionflags=doctest.NORMALIZE_WHITESPACE)
-    runner.run(test)
-    assert test.examples and runner.failures == 0

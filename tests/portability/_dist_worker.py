@@ -43,7 +43,7 @@ def main(backend, out_dir):
     import numpy as np
 
     from tests.cases import ALL_CASES
-    from tests import _support
+    from tests import _helpers
 
     if backend == "tensorflow":
         import tensorflow as tf
@@ -74,8 +74,8 @@ def main(backend, out_dir):
             return [np.asarray(w) for w in model.get_weights()]
 
         keras.utils.set_random_seed(0)
-        single = _support.model(case)
-        y = _support.targets(single, rng, 8)
+        single = _helpers.model(case)
+        y = _helpers.targets(single, rng, 8)
         init = [np.array(w) for w in single.get_weights()]
         single_weights = fit(single, y)
 
@@ -83,7 +83,7 @@ def main(backend, out_dir):
             keras.distribution.set_distribution(distribution)
         try:
             with scope():
-                dist = _support.model(case)
+                dist = _helpers.model(case)
                 dist.set_weights(init)
                 if distribution is not None:
                     report.setdefault("variable_devices", {})[case.id] = sorted(

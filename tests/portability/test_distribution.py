@@ -23,7 +23,7 @@ import pytest
 
 from tests._helpers import BACKEND
 from tests.cases import ALL_CASES
-from tests import _support
+from tests import _helpers
 
 # One subprocess fits every case; keep all of this module's tests on one xdist worker.
 pytestmark = pytest.mark.xdist_group("distribution")
@@ -72,7 +72,7 @@ def test_two_replicas(worker_output):
     assert report["cases"] == [c.id for c in ALL_CASES if BACKEND not in c.skip_backends]
 
 
-@pytest.mark.parametrize("case", _support.params())
+@pytest.mark.parametrize("case", _helpers.params())
 def test_one_step_matches_single_device(case, worker_output):
     out, _ = worker_output
     init, single, dist = _load(out, case)

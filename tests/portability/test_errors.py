@@ -24,7 +24,7 @@ import pytest
 
 from tests._helpers import to_numpy
 from tests.cases import ALL_CASES
-from tests import _support
+from tests import _helpers
 
 
 def _names(case, layer):
@@ -44,7 +44,7 @@ def _assert_clear(info, case, layer, *must_contain):
 def _accepted(case, layer, shapes, out):
     """No error: the output has the announced shape and is finite."""
     expected = layer.compute_output_shape(case.pack(shapes) if case.multi_input else shapes[0])
-    out = _support.first(out)
+    out = _helpers.first(out)
     assert tuple(out.shape) == tuple(expected)
     assert np.all(np.isfinite(to_numpy(out)))
 
@@ -66,10 +66,10 @@ def _rank_variants(case):
             yield i, tuple(shape)[:-1], "rank-1"
 
 
-@pytest.mark.parametrize("case", _support.params())
+@pytest.mark.parametrize("case", _helpers.params())
 def test_wrong_rank_before_build(case):
     for i, shape, what in _rank_variants(case):
-        layer = _support.layer(case)
+        layer = _helpers.layer(case)
         shapes = _reshaped(case, i, shape)
         inputs = [keras.Input(shape=s) for s in shapes]
         try:
@@ -81,69 +81,69 @@ def test_wrong_rank_before_build(case):
         _accepted(case, layer, [(None,) + s for s in shapes], out)
 
 
-@pytest.mark.parametrize("case", _support.params())
+@pytest.mark.parametrize("case", _helpers.params())
 def test_wrong_rank_after_build(case, rng):
-    dtypes = _support.input_dtypes(case)
+    dtypes = _helpers.input_dtypes(case)
     for i, shape, what in _rank_variants(case):
-        layer = _support.layer(case)
-        _support.call(case, layer, case.inputs(rng, 2))
+        layer = _helpers.layer(case)
+        _helpers.call(case, layer, case.inputs(rng, 2))
         shapes = [(2,) + s for s in _reshaped(case, i, shape)]
         arrays = _arrays(shapes, rng, dtypes)
         try:
-            out = _support.call(case, layer, arrays)
+            out = _helpers.call(case, layer, arrays)
         except ValueError as error:
             _assert_clear(pytest.ExceptionInfo.from_exception(error), case, layer, "ndim|rank|shape")
             continue
         _accepted(case, layer, shapes, out)
 
 
-@pytest.mark.parametrize("case", _support.params())
+@pytest.mark.parametrize("case", _helpers.params())
 def test_feature_size_other_than_built(case, rng):
-    dtypes = _support.input_dtypes(case)
+    dtypes = _helpers.input_dtypes(case)
     for i, shape in enumerate(case.shapes):
         if not np.issubdtype(np.dtype(dtypes[i]), np.floating):
             continue
-        layer = _support.layer(case)
-        _support.call(case, layer, case.inputs(rng, 2))
+        layer = _helpers.layer(case)
+        _helpers.call(case, layer, case.inputs(rng, 2))
         shapes = [(2,) + s for s in _reshaped(case, i, tuple(shape)[:-1] + (shape[-1] + 1,))]
         try:
-            out = _support.call(case, layer, _arrays(shapes, rng, dtypes))
+            out = _helpers.call(case, layer, _arrays(shapes, rng, dtypes))
         except ValueError as error:
             _assert_clear(pytest.ExceptionInfo.from_exception(error), case, layer, "shape")
             continue
         _accepted(case, layer, shapes, out)
 
 
-@pytest.mark.parametrize("case", _support.params(where=lambda c: c.multi_input))
+@pytest.mark.parametrize("case", _helpers.params(where=lambda c: c.multi_input))
 def test_mismatched_batch_sizes(case, rng):
-    dtypes = _support.input_dtypes(case)
+    dtypes = _helpers.input_dtypes(case)
     for i in range(len(case.shapes)):
-        layer = _support.layer(case)
+        layer = _helpers.layer(case)
         shapes = [(3,) + tuple(s) for s in case.shapes]
         shapes[i] = (2,) + tuple(case.shapes[i])
         with pytest.raises(ValueError) as info:
-            _support.call(case, layer, _arrays(shapes, rng, dtypes))
+            _helpers.call(case, layer, _arrays(shapes, rng, dtypes))
         _assert_clear(info, case, layer, "batch")
 
 
-@pytest.mark.parametrize("case", _support.params(where=lambda c: c.mask_inputs))
+@pytest.mark.parametrize("case", _helpers.params(where=lambda c: c.mask_inputs))
 def test_mask_of_the_wrong_shape(case, rng):
     arrays = case.inputs(rng, 3)
     for i in case.mask_inputs:
         steps = case.shapes[i][0]
         for bad in [(3, steps + 1), (3,), (3, steps, 1), (2, steps)]:
-            layer = _support.layer(case)
+            layer = _helpers.layer(case)
             with pytest.raises(ValueError) as info:
-                _support.call(case, layer, arrays, mask=case.pack_mask({i: np.ones(bad, bool)}))
+                _helpers.call(case, layer, arrays, mask=case.pack_mask({i: np.ones(bad, bool)}))
             _assert_clear(info, case, layer, "mask", re.escape(str(bad[0])))
 
 
-@pytest.mark.parametrize("case", _support.params())
+@pytest.mark.parametrize("case", _helpers.params())
 def test_bad_constructor_values(case):
     """The case's own bad values, then bad values for every configurable-looking argument."""
     for update, pattern in case.bad_kwargs:
         with pytest.raises(ValueError, match=pattern):
-            _support.layer(case, **update)
+            _helpers.layer(case, **update)
     params = inspect.signature(case.cls.__init__).parameters
     bad = {}
     for name in params:
@@ -155,7 +155,7 @@ def test_bad_constructor_values(case):
     assert bad or case.bad_kwargs, f"{case.id}: nothing to check"
     for name, value in bad.items():
         with pytest.raises(ValueError) as info:
-            _support.layer(case, **{name: value})
+            _helpers.layer(case, **{name: value})
         message = str(info.value)
         assert name in message and value in message, f"{case.id}({name}={value!r}): {message}"
 
@@ -169,7 +169,7 @@ FILE_CASE = next(case for case in ALL_CASES if case.cls.__name__ == "Attention")
 @pytest.fixture
 def saved(tmp_path, rng):
     """``{fmt: (path, bytes)}`` for a small compiled model, plus the model and inputs."""
-    model = _support.model(FILE_CASE)
+    model = _helpers.model(FILE_CASE)
     model.compile(optimizer="adam", loss="mse")
     arrays = FILE_CASE.inputs(rng)
     files = {}
@@ -274,12 +274,12 @@ def test_safe_mode_refuses_lambda(tmp_path, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["keras", "h5"])
-@pytest.mark.parametrize("case", _support.params())
+@pytest.mark.parametrize("case", _helpers.params())
 def test_safe_mode_loads_every_layer(case, fmt, tmp_path, rng):
-    model = _support.model(case, with_masks=bool(case.mask_inputs))
+    model = _helpers.model(case, with_masks=bool(case.mask_inputs))
     arrays = case.inputs(rng)
     if case.mask_inputs:
-        masks = _support.masks(case, rng, 3)
+        masks = _helpers.masks(case, rng, 3)
         arrays = arrays + [masks[i] for i in sorted(masks)]
     x = arrays if len(arrays) > 1 else arrays[0]
     path = str(tmp_path / f"model.{fmt}")

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from tests._helpers import to_numpy
-from tests import _support
+from tests import _helpers
 
 POLICIES = {"mixed_float16": ("float16", 2e-3), "mixed_bfloat16": ("bfloat16", 1e-2)}
 MAGNITUDES = {"1e0": 1.0, "1e4": 1e4}
@@ -33,7 +33,7 @@ def _round(array, dtype):
 
 def _scaled_inputs(case, rng, dtype, magnitude):
     arrays = case.inputs(rng, batch=4)
-    for i in _support.float_inputs(case, arrays):
+    for i in _helpers.float_inputs(case, arrays):
         a = arrays[i].astype("float64")
         # round to the half dtype once, so the float32 oracle sees the same values
         arrays[i] = _round(a / np.max(np.abs(a)) * magnitude, dtype)
@@ -42,7 +42,7 @@ def _scaled_inputs(case, rng, dtype, magnitude):
 
 def _variants():
     out = []
-    for p in _support.params():
+    for p in _helpers.params():
         case = p.values[0]
         for magnitude, masked in (("1e4", False), ("1e4", True), ("1e0", False)):
             if masked and not case.mask_inputs:
@@ -57,28 +57,28 @@ def _variants():
 def test_mixed_precision_inputs(case, magnitude, masked, policy, rng):
     dtype, rtol = POLICIES[policy]
     arrays = _scaled_inputs(case, rng, dtype, MAGNITUDES[magnitude])
-    masks = _support.masks(case, rng, 4) if masked else {}
+    masks = _helpers.masks(case, rng, 4) if masked else {}
     kwargs = {"mask": case.pack_mask(masks)} if masked else {}
     if case.returns_scores:
         kwargs["return_attention_scores"] = True
 
     keras.config.set_dtype_policy(policy)
-    layer = _support.layer(case)
-    out = _support.call(case, layer, arrays, **kwargs)
+    layer = _helpers.layer(case)
+    out = _helpers.call(case, layer, arrays, **kwargs)
     keras.config.set_dtype_policy("float32")
 
-    main = _support.first(out)
+    main = _helpers.first(out)
     assert keras.backend.standardize_dtype(main.dtype) == dtype, f"{case.id} output dtype under {policy}"
     for o in keras.tree.flatten(out):
         values = to_numpy(o).astype("float32")
         assert np.all(np.isfinite(values)), f"{case.id}: non-finite values under {policy} at magnitude {magnitude}"
     if magnitude == "1e0" and case.well_conditioned:
-        reference = _support.layer(case)
-        _support.call(case, reference, arrays, **kwargs)
+        reference = _helpers.layer(case)
+        _helpers.call(case, reference, arrays, **kwargs)
         reference.set_weights([_round(w, dtype) if np.issubdtype(w.dtype, np.floating) else w for w in layer.get_weights()])
-        expected = _support.call(case, reference, arrays, **kwargs)
+        expected = _helpers.call(case, reference, arrays, **kwargs)
         got = to_numpy(main).astype("float32")
-        want = to_numpy(_support.first(expected)).astype("float32")
+        want = to_numpy(_helpers.first(expected)).astype("float32")
         scale = max(1.0, float(np.max(np.abs(want))))
         np.testing.assert_allclose(got, want, atol=rtol * scale, rtol=0, err_msg=f"{case.id} vs float32 under {policy}")
 
@@ -91,9 +91,9 @@ def test_mixed_precision_inputs(case, magnitude, masked, policy, rng):
             assert np.all(scores[~valid] == 0), f"{case.id}: masked positions got weight"
         # A row with nothing to attend to (all keys masked, a masked query, an empty local
         # window) is all zeros by contract; which rows those are is read off a float32 copy.
-        reference = _support.layer(case)
-        _support.call(case, reference, arrays, **kwargs)
+        reference = _helpers.layer(case)
+        _helpers.call(case, reference, arrays, **kwargs)
         reference.set_weights(layer.get_weights())
-        ref_sums = to_numpy(_support.call(case, reference, arrays, **kwargs)[1]).astype("float64").sum(axis=-1)
+        ref_sums = to_numpy(_helpers.call(case, reference, arrays, **kwargs)[1]).astype("float64").sum(axis=-1)
         expected = np.where(ref_sums > 0.5, 1.0, 0.0)
         np.testing.assert_allclose(scores.sum(axis=-1), expected, atol=1e-3, err_msg=f"{case.id} weights under {policy}")

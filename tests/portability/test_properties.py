@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests._helpers import BACKEND, to_numpy
-from tests import _support
+from tests import _helpers
 
 # JAX compiles every op for every new shape in eager mode: fewer examples there.
 SETTINGS = settings(
@@ -90,7 +90,7 @@ def _draw_masks(data, case, shapes, batch):
     return masks
 
 
-@pytest.mark.parametrize("case", _support.params())
+@pytest.mark.parametrize("case", _helpers.params())
 def test_shape_config_and_finiteness(case):
     @SETTINGS
     @given(configurations(case))
@@ -99,7 +99,7 @@ def test_shape_config_and_finiteness(case):
         arrays = _inputs(case, shapes, batch, seed, scale)
         call_kwargs = {"return_attention_scores": True} if case.returns_scores else {}
         layer, out = _build(case, kwargs, arrays, **call_kwargs)
-        main = _support.first(out)
+        main = _helpers.first(out)
         full = [a.shape for a in arrays]
         expected = layer.compute_output_shape(case.pack(full) if case.multi_input else full[0])
         assert tuple(main.shape) == tuple(expected)
@@ -107,16 +107,16 @@ def test_shape_config_and_finiteness(case):
             assert np.all(np.isfinite(to_numpy(o).astype("float32"))), f"non-finite output for {kwargs}, {shapes}"
         config = layer.get_config()
         clone = case.cls.from_config(config)
-        _support.call(case, clone, arrays)
+        _helpers.call(case, clone, arrays)
         clone.set_weights(layer.get_weights())
-        again = _support.first(_support.call(case, clone, arrays))
+        again = _helpers.first(_helpers.call(case, clone, arrays))
         np.testing.assert_allclose(to_numpy(again), to_numpy(main), rtol=1e-5, atol=case.atol)
         assert clone.get_config() == config
 
     check()
 
 
-@pytest.mark.parametrize("case", _support.params(where=lambda c: c.mask_inputs))
+@pytest.mark.parametrize("case", _helpers.params(where=lambda c: c.mask_inputs))
 def test_masked_positions_never_matter(case):
     @SETTINGS
     @given(configurations(case), st.data())
@@ -131,8 +131,8 @@ def test_masked_positions_never_matter(case):
             keep = mask.reshape(mask.shape + (1,) * (changed[i].ndim - 2))
             noise = (rng.standard_normal(changed[i].shape) * 100 * max(scale, 1.0)).astype(changed[i].dtype)
             changed[i] = np.where(keep, changed[i], noise)
-        again = _support.call(case, layer, changed, mask=case.pack_mask(masks))
-        out, again = to_numpy(_support.first(out)), to_numpy(_support.first(again))
+        again = _helpers.call(case, layer, changed, mask=case.pack_mask(masks))
+        out, again = to_numpy(_helpers.first(out)), to_numpy(_helpers.first(again))
         if case.output_follows_mask is not None:
             valid = masks[case.output_follows_mask]
             out, again = out[valid], again[valid]

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from tests._helpers import BACKEND, to_numpy
-from tests import _support
+from tests import _helpers
 
 PLATFORMS = ("tpu", "cuda", "cpu")
 pytestmark = pytest.mark.skipif(
@@ -33,7 +33,7 @@ VARIANTS = ["forward", "forward_masked", "train_step"]
 
 def _cases():
     out = []
-    for p in _support.params():
+    for p in _helpers.params():
         case = p.values[0]
         for variant in VARIANTS:
             if variant == "forward_masked" and not case.mask_inputs:
@@ -44,10 +44,10 @@ def _cases():
 
 def _setup(case, variant, rng, batch=3):
     masked = variant == "forward_masked"
-    mdl = _support.model(case, with_masks=masked)
+    mdl = _helpers.model(case, with_masks=masked)
     arrays = case.inputs(rng, batch)
     if masked:
-        masks = _support.masks(case, rng, batch)
+        masks = _helpers.masks(case, rng, batch)
         arrays = arrays + [masks[i] for i in sorted(masks)]
     ys = [np.asarray(rng.standard_normal((batch,) + tuple(o.shape[1:])), "float32") for o in keras.tree.flatten(mdl.outputs)]
     return mdl, arrays, ys

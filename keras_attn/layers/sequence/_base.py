@@ -5,13 +5,14 @@
 base of ``GlobalAttention``, ``LocalAttention`` and ``HardAttention``: the
 ``[query, value(, key)]`` call, its masks, the causal mask, dropout, output
 masking and the symbolic output specs. Subclasses change how raw scores become
-weights (``_weights``) and may add weights (``_build_extra``).
+weights (``_scores_to_weights``) and may add weights (``_build_extra``).
 """
 
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
+from keras_attn import _validation
+from keras_attn._args import ArgsMixin, add_kernel
 from keras_attn.ops import (
     SCORE_FUNCTIONS,
     additive_score,
@@ -19,15 +20,14 @@ from keras_attn.ops import (
     concat_score,
     cosine_score,
     dot_score,
-    float_dtype,
     gather_steps,
     general_score,
     masked_softmax,
     multi_head_attention,
     scaled_dot_score,
     unit_vectors,
-    upcast,
 )
+from keras_attn.ops._dtypes import float_dtype, upcast
 from keras_attn.ops.attention import resolve_chunk_size
 
 SAME_DIM_SCORES = ("dot", "scaled_dot", "cosine")
@@ -48,20 +48,10 @@ class ScoreWeights:
         self.score = score
         self.units = units
 
-    def _weight(self, name, shape):
-        layer = self.layer
-        return layer.add_weight(
-            name=name,
-            shape=shape,
-            initializer=layer.kernel_initializer,
-            regularizer=layer.kernel_regularizer,
-            constraint=layer.kernel_constraint,
-        )
-
     def build(self, dq, dk, what="query and key", expected=None, shape=None):
         layer = self.layer
         if self.score in SAME_DIM_SCORES and dq != dk:
-            raise _checks.shape_error(
+            raise _validation.shape_error(
                 layer,
                 what,
                 expected or f"with equal feature sizes for score={self.score!r} (got {dq} and {dk})",
@@ -69,14 +59,14 @@ class ScoreWeights:
             )
         units = self.units or dk
         if self.score == "general":
-            self.kernel = self._weight("score_kernel", (dk, dq))
+            self.kernel = add_kernel(layer, "score_kernel", (dk, dq))
         elif self.score == "concat":
-            self.kernel = self._weight("score_kernel", (dq + dk, units))
-            self.vector = self._weight("score_vector", (units,))
+            self.kernel = add_kernel(layer, "score_kernel", (dq + dk, units))
+            self.vector = add_kernel(layer, "score_vector", (units,))
         elif self.score == "additive":
-            self.query_kernel = self._weight("query_score_kernel", (dq, units))
-            self.key_kernel = self._weight("key_score_kernel", (dk, units))
-            self.vector = self._weight("score_vector", (units,))
+            self.query_kernel = add_kernel(layer, "query_score_kernel", (dq, units))
+            self.key_kernel = add_kernel(layer, "key_score_kernel", (dk, units))
+            self.vector = add_kernel(layer, "score_vector", (units,))
 
     def __call__(self, query, key):
         """Raw scores ``(B, Tq, Tk)`` in float32 (or float64)."""
@@ -161,7 +151,15 @@ def split_masks(mask, count):
     return mask[:count]
 
 
-class QueryValueAttention(keras.layers.Layer):
+def finish(layer, output, weights, mask, return_attention_scores):
+    """``output`` zeroed at masked query steps, in the layer's compute dtype (and ``weights``, if asked for)."""
+    if mask is not None:
+        output = ops.where(ops.expand_dims(ops.cast(mask, "bool"), -1), output, ops.zeros_like(output))
+    output = ops.cast(output, layer.compute_dtype)
+    return (output, weights) if return_attention_scores else output
+
+
+class QueryValueAttention(ArgsMixin, keras.layers.Layer):
     """Base of the ``[query, value(, key)]`` attention layers (not public)."""
 
     _INPUT_NAMES = ("query", "value", "key")
@@ -178,45 +176,42 @@ class QueryValueAttention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.score = _checks.one_of("score", score, SCORE_FUNCTIONS)
-        self.units = _checks.positive_int("units", units, allow_none=True)
-        self.dropout = _checks.fraction("dropout", dropout)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed must be an integer or None; got {seed!r}")
-        self.seed = seed
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
-        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
-        self.kernel_constraint = _checks.constraint("kernel_constraint", kernel_constraint)
+        self._store_args(
+            score=_validation.one_of("score", score, SCORE_FUNCTIONS),
+            units=_validation.positive_int("units", units, allow_none=True),
+            dropout=_validation.fraction("dropout", dropout),
+            seed=_validation.seed(seed),
+        )
+        self._store_weight_args(
+            kernel_initializer=kernel_initializer, kernel_regularizer=kernel_regularizer, kernel_constraint=kernel_constraint
+        )
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
         self._scorer = ScoreWeights(self, self.score, self.units)
 
     # ---- shapes -------------------------------------------------------------
     def _shapes(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) not in (2, 3) or not all(
-            isinstance(s, (list, tuple)) for s in input_shape
-        ):
-            raise _checks.shape_error(
-                self, "inputs", "[query (batch, Tq, dq), value (batch, Tv, dv)(, key (batch, Tv, dk))]", ()
-            )
+        input_shape = _validation.shape_list(
+            self, input_shape, (2, 3), "[query (batch, Tq, dq), value (batch, Tv, dv)(, key (batch, Tv, dk))]"
+        )
         shapes = [
-            _checks.input_rank(self, s, 3, name, f"(batch, T, features)")
+            _validation.input_rank(self, s, 3, name, f"(batch, T, features)")
             for s, name in zip(input_shape, self._INPUT_NAMES)
         ]
         q, v = shapes[0], shapes[1]
         k = shapes[2] if len(shapes) == 3 else v
         if v[1] is not None and k[1] is not None and v[1] != k[1]:
-            raise _checks.shape_error(self, "key", f"(batch, {v[1]}, dk) (as many steps as value)", k)
+            raise _validation.shape_error(self, "key", f"(batch, {v[1]}, dk) (as many steps as value)", k)
         return q, v, k
 
     def build(self, input_shape):
         q, v, k = self._shapes(input_shape)
-        dq = _checks.static_dim(self, q, -1, "query", "(batch, Tq, dq) with known dq")
-        _checks.static_dim(self, v, -1, "value", "(batch, Tv, dv) with known dv")
-        dk = _checks.static_dim(self, k, -1, "key", "(batch, Tv, dk) with known dk")
+        dq = _validation.static_dim(self, q, -1, "query", "(batch, Tq, dq) with known dq")
+        _validation.static_dim(self, v, -1, "value", "(batch, Tv, dv) with known dv")
+        dk = _validation.static_dim(self, k, -1, "key", "(batch, Tv, dk) with known dk")
         self._scorer.build(dq, dk, "key" if len(input_shape) == 3 else "value", None, k)
         self._build_extra(q, v, k)
-        self.input_spec = _checks.built_input_spec([tuple(x) for x in input_shape])
+        self.input_spec = _validation.built_input_spec([tuple(x) for x in input_shape])
 
     def _build_extra(self, query_shape, value_shape, key_shape):
         """Hook: extra weights of a subclass."""
@@ -225,7 +220,7 @@ class QueryValueAttention(keras.layers.Layer):
     def _raw_scores(self, query, key):
         return self._scorer(query, key)
 
-    def _weights(self, scores, mask, query, key, key_mask, training):
+    def _scores_to_weights(self, scores, mask, query, key, key_mask, training):
         """Hook: raw scores ``(B, Tq, Tk)`` and boolean score mask -> weights.
 
         ``key_mask`` is the ``(B, Tk)`` mask of the keys (value and key masks
@@ -239,21 +234,16 @@ class QueryValueAttention(keras.layers.Layer):
         return weights
 
     def call(self, inputs, mask=None, training=None, return_attention_scores=False, use_causal_mask=False):
-        inputs = _checks.split_inputs(self, inputs, (2, 3), self._INPUT_NAMES)
+        inputs = _validation.split_inputs(self, inputs, (2, 3), self._INPUT_NAMES)
         query, value = upcast(inputs[0]), upcast(inputs[1])
         key = upcast(inputs[2]) if len(inputs) == 3 else value
         q_mask, v_mask, k_mask = split_masks(mask, 3)
-        _checks.same_batch(self, inputs, self._INPUT_NAMES[: len(inputs)])
+        _validation.same_batch(self, inputs, self._INPUT_NAMES[: len(inputs)])
         for m, x, name in zip((q_mask, v_mask, k_mask), inputs, self._INPUT_NAMES):
-            _checks.mask_shape(self, m, x.shape, f"{name} mask")
+            _validation.mask_shape(self, m, x.shape, f"{name} mask")
         key_mask = combine_masks(v_mask, k_mask)
         output, weights = self._attend(query, value, key, key_mask, use_causal_mask, training, return_attention_scores)
-        if q_mask is not None:
-            output = ops.where(ops.expand_dims(ops.cast(q_mask, "bool"), -1), output, ops.zeros_like(output))
-        output = ops.cast(output, self.compute_dtype)
-        if return_attention_scores:
-            return output, weights
-        return output
+        return finish(self, output, weights, q_mask, return_attention_scores)
 
     def _attend(self, query, value, key, key_mask, use_causal_mask, training, return_weights):
         """``(output, weights)`` of the float32 (or float64) inputs; ``key_mask`` ``(B, Tk)`` or ``None``.
@@ -269,7 +259,7 @@ class QueryValueAttention(keras.layers.Layer):
             score_mask = ops.ones_like(scores, dtype="bool")
         else:
             score_mask = ops.broadcast_to(score_mask, ops.shape(scores))
-        weights = self._weights(scores, score_mask, query, key, key_mask, training)
+        weights = self._scores_to_weights(scores, score_mask, query, key, key_mask, training)
         output = ops.matmul(self._dropout(weights, training), ops.cast(value, weights.dtype))
         return output, weights
 
@@ -283,7 +273,7 @@ class QueryValueAttention(keras.layers.Layer):
         return (q[0], q[1], v[2])
 
     def compute_output_spec(self, inputs, mask=None, training=None, return_attention_scores=False, use_causal_mask=False):
-        inputs = _checks.split_inputs(self, inputs, (2, 3), self._INPUT_NAMES)
+        inputs = _validation.split_inputs(self, inputs, (2, 3), self._INPUT_NAMES)
         shape = self.compute_output_shape([x.shape for x in inputs])
         output = keras.KerasTensor(shape, dtype=self.compute_dtype)
         if return_attention_scores:
@@ -291,18 +281,3 @@ class QueryValueAttention(keras.layers.Layer):
             scores = keras.KerasTensor((shape[0], shape[1], key.shape[1]), dtype=float_dtype(self.compute_dtype))
             return output, scores
         return output
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "score": self.score,
-                "units": self.units,
-                "dropout": self.dropout,
-                "seed": self.seed,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-                "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-            }
-        )
-        return config

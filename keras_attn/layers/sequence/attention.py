@@ -3,14 +3,16 @@
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
-from keras_attn.ops import additive_score, float_dtype, general_score, last_valid_step, masked_softmax, upcast
+from keras_attn import _validation
+from keras_attn._args import ArgsMixin, add_kernel
+from keras_attn.ops import additive_score, general_score, last_valid_step, masked_softmax
+from keras_attn.ops._dtypes import float_dtype, upcast
 
 SCORES = ("luong", "bahdanau")
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class Attention(keras.layers.Layer):
+class Attention(ArgsMixin, keras.layers.Layer):
     """Many-to-one attention: summarises a sequence into one vector.
 
     The query is the last (unmasked) time step ``h_t`` of the input sequence
@@ -75,36 +77,26 @@ class Attention(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = _checks.positive_int("units", units)
-        self.score = _checks.one_of("score", score, SCORES)
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
-        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
-        self.kernel_constraint = _checks.constraint("kernel_constraint", kernel_constraint)
+        self._store_args(units=_validation.positive_int("units", units), score=_validation.one_of("score", score, SCORES))
+        self._store_weight_args(
+            kernel_initializer=kernel_initializer, kernel_regularizer=kernel_regularizer, kernel_constraint=kernel_constraint
+        )
         self.supports_masking = True
 
-    def _kernel(self, name, shape):
-        return self.add_weight(
-            name=name,
-            shape=shape,
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-
     def build(self, input_shape):
-        shape = _checks.input_rank(self, input_shape, 3, "inputs", "(batch, time, features)")
-        dim = _checks.static_dim(self, shape, -1, "inputs", "(batch, time, features) with known features")
+        shape = _validation.input_rank(self, input_shape, 3, "inputs", "(batch, time, features)")
+        dim = _validation.static_dim(self, shape, -1, "inputs", "(batch, time, features) with known features")
         if self.score == "luong":
-            self.score_kernel = self._kernel("score_kernel", (dim, dim))
+            self.score_kernel = add_kernel(self, "score_kernel", (dim, dim))
         else:
-            self.query_kernel = self._kernel("query_kernel", (dim, dim))
-            self.key_kernel = self._kernel("key_kernel", (dim, dim))
-            self.score_vector = self._kernel("score_vector", (dim, 1))
-        self.output_kernel = self._kernel("output_kernel", (2 * dim, self.units))
-        self.input_spec = _checks.built_input_spec(shape)
+            self.query_kernel = add_kernel(self, "query_kernel", (dim, dim))
+            self.key_kernel = add_kernel(self, "key_kernel", (dim, dim))
+            self.score_vector = add_kernel(self, "score_vector", (dim, 1))
+        self.output_kernel = add_kernel(self, "output_kernel", (2 * dim, self.units))
+        self.input_spec = _validation.built_input_spec(shape)
 
     def call(self, inputs, mask=None, return_attention_scores=False):
-        _checks.mask_shape(self, mask, inputs.shape)
+        _validation.mask_shape(self, mask, inputs.shape)
         x = upcast(inputs)
         h_t = last_valid_step(x, mask)  # (B, D)
         query = ops.expand_dims(h_t, 1)  # (B, 1, D)
@@ -128,21 +120,8 @@ class Attention(keras.layers.Layer):
         return (input_shape[0], self.units)
 
     def compute_output_spec(self, inputs, mask=None, return_attention_scores=False):
-        _checks.mask_shape(self, mask, inputs.shape)
+        _validation.mask_shape(self, mask, inputs.shape)
         output = keras.KerasTensor(self.compute_output_shape(inputs.shape), dtype=self.compute_dtype)
         if return_attention_scores:
             return output, keras.KerasTensor(inputs.shape[:2], dtype=float_dtype(self.compute_dtype))
         return output
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "score": self.score,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-                "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-            }
-        )
-        return config

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_attn import _validation
 from keras_attn.layers.sequence._base import QueryValueAttention, check_chunk_size, single_head_attention
 
 
@@ -73,10 +74,10 @@ class GlobalAttention(QueryValueAttention):
 
     def __init__(self, score="dot", units=None, use_scale=False, dropout=0.0, seed=None, chunk_size=None, **kwargs):
         super().__init__(score=score, units=units, dropout=dropout, seed=seed, **kwargs)
-        if not isinstance(use_scale, bool):
-            raise ValueError(f"use_scale must be True or False; got {use_scale!r}")
-        self.use_scale = use_scale
-        self.chunk_size = check_chunk_size(chunk_size, self.score, self.dropout)
+        self._store_args(
+            use_scale=_validation.boolean("use_scale", use_scale),
+            chunk_size=check_chunk_size(chunk_size, self.score, self.dropout),
+        )
 
     def _attend(self, query, value, key, key_mask, use_causal_mask, training, return_weights):
         if self.chunk_size is None or return_weights:
@@ -95,9 +96,3 @@ class GlobalAttention(QueryValueAttention):
         if self.use_scale:
             scores = scores * keras.ops.cast(self.scale, scores.dtype)
         return scores
-
-    def get_config(self):
-        config = super().get_config()
-        config["use_scale"] = self.use_scale
-        config["chunk_size"] = self.chunk_size
-        return config

@@ -3,13 +3,10 @@
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
+from keras_attn import _validation
 from keras_attn.layers.sequence._base import QueryValueAttention
 from keras_attn.ops import masked_softmax, one_hot_argmax
-
-
-def _is_f64(x):
-    return keras.backend.standardize_dtype(x.dtype) == "float64"
+from keras_attn.ops._dtypes import log_floor
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
@@ -34,7 +31,10 @@ class HardAttention(QueryValueAttention):
         temperature: positive float, the Gumbel-softmax temperature (lower is
             closer to the hard choice, with noisier gradients). Defaults to 1.
         units: hidden size of the ``concat``/``additive`` scores.
-        seed: optional int seed of the Gumbel noise.
+        seed: optional int seed of the Gumbel noise (and of the dropout).
+        dropout: fraction of the (one-hot) attention weights dropped in
+            training: a dropped choice gives a zero output for that query,
+            a kept one is scaled by ``1 / (1 - dropout)``. Defaults to 0.
         kernel_initializer, kernel_regularizer, kernel_constraint: of the
             score weights.
         **kwargs: base ``Layer`` arguments.
@@ -62,24 +62,17 @@ class HardAttention(QueryValueAttention):
     ([[[0.0, 1.0, 0.0]]], [[[3.0, 0.0]]])
     """
 
-    def __init__(self, score="dot", temperature=1.0, units=None, seed=None, **kwargs):
-        kwargs.pop("dropout", None)
-        super().__init__(score=score, units=units, dropout=0.0, seed=seed, **kwargs)
-        self.temperature = _checks.positive_float("temperature", temperature)
+    def __init__(self, score="dot", temperature=1.0, units=None, seed=None, dropout=0.0, **kwargs):
+        super().__init__(score=score, units=units, dropout=dropout, seed=seed, **kwargs)
+        self._store_args(temperature=_validation.positive_float("temperature", temperature))
 
-    def _weights(self, scores, mask, query, key, key_mask, training):
+    def _scores_to_weights(self, scores, mask, query, key, key_mask, training):
         if not training:
             return one_hot_argmax(scores, mask)
-        tiny = 1e-300 if _is_f64(scores) else 1e-20
+        tiny = log_floor(scores.dtype)
         uniform = keras.random.uniform(ops.shape(scores), minval=0.0, maxval=1.0, dtype=scores.dtype, seed=self.seed_generator)
         gumbel = -ops.log(-ops.log(uniform + tiny) + tiny)
         logits = (scores + gumbel) / self.temperature
         soft = masked_softmax(logits, mask)
         hard = one_hot_argmax(logits, mask)
         return hard + soft - ops.stop_gradient(soft)
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("dropout")
-        config["temperature"] = self.temperature
-        return config

@@ -3,9 +3,11 @@
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
+from keras_attn import _validation
+from keras_attn._args import add_kernel
 from keras_attn.layers.sequence._base import QueryValueAttention
-from keras_attn.ops import gather_steps, masked_softmax, upcast
+from keras_attn.ops import gather_steps, masked_softmax
+from keras_attn.ops._dtypes import upcast
 
 MODES = ("local-m", "local-p")
 
@@ -85,15 +87,14 @@ class LocalAttention(QueryValueAttention):
 
     def __init__(self, window=2, mode="local-m", score="dot", units=None, dropout=0.0, seed=None, **kwargs):
         super().__init__(score=score, units=units, dropout=dropout, seed=seed, **kwargs)
-        self.window = _checks.positive_int("window", window)
-        self.mode = _checks.one_of("mode", mode, MODES)
+        self._store_args(window=_validation.positive_int("window", window), mode=_validation.one_of("mode", mode, MODES))
 
     def _build_extra(self, query_shape, value_shape, key_shape):
         if self.mode == "local-p":
             dq = query_shape[-1]
             hidden = self.units or dq
-            self.position_kernel = self._scorer._weight("position_kernel", (dq, hidden))
-            self.position_vector = self._scorer._weight("position_vector", (hidden,))
+            self.position_kernel = add_kernel(self, "position_kernel", (dq, hidden))
+            self.position_vector = add_kernel(self, "position_vector", (hidden,))
 
     def aligned_positions(self, query, value_mask=None, value_steps=None):
         """``p_t`` of every query, ``(B, Tq)`` float32.
@@ -134,8 +135,3 @@ class LocalAttention(QueryValueAttention):
         values = ops.cast(gather_steps(value, index), weights.dtype)  # (B, Tq, W, dv)
         output = ops.einsum("btw,btwd->btd", self._dropout(weights, training), values)
         return output, (_scatter_window(weights, index, tk) if return_weights else None)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"window": self.window, "mode": self.mode})
-        return config

@@ -1,14 +1,17 @@
 """Multi-head attention on ``keras.ops.dot_product_attention``: a drop-in for Keras's layer."""
 
+import inspect
 import math
 import numbers
 
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
-from keras_attn.layers.sequence._base import causal_mask, combine_masks, split_masks
-from keras_attn.ops import float_dtype, masked_softmax, multi_head_attention, upcast
+from keras_attn import _validation
+from keras_attn._args import ArgsMixin
+from keras_attn.layers.sequence._base import combine_masks, split_masks
+from keras_attn.ops import causal_mask, masked_softmax, multi_head_attention
+from keras_attn.ops._dtypes import float_dtype, upcast
 from keras_attn.ops.attention import resolve_chunk_size
 
 _LETTERS = "efghijklmnopqrstuvwxyz"
@@ -20,8 +23,20 @@ def _output_equation(rank):
     return f"abcd,cd{out}->ab{out}", out
 
 
+def _output_shape(output_shape):
+    """``output_shape`` as a tuple of positive ints (or ``None``), with a ``ValueError`` otherwise."""
+    if output_shape is None:
+        return None
+    dims = (output_shape,) if isinstance(output_shape, numbers.Integral) else output_shape
+    if not isinstance(dims, (list, tuple)) or not dims or not all(
+        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in dims
+    ):
+        raise ValueError(f"output_shape must be a positive integer, a tuple of positive integers or None; got {output_shape!r}")
+    return tuple(int(d) for d in dims)
+
+
 @keras.saving.register_keras_serializable(package="keras_attn")
-class MultiHeadAttention(keras.layers.Layer):
+class MultiHeadAttention(ArgsMixin, keras.layers.Layer):
     """Multi-head attention (Vaswani et al., 2017), a drop-in for Keras's layer.
 
     ``head_i = softmax(Q_i K_i^T / sqrt(key_dim)) V_i`` with
@@ -115,52 +130,39 @@ class MultiHeadAttention(keras.layers.Layer):
         output_shape=None,
         flash_attention=None,
         chunk_size=None,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        activity_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
+        kernel_initializer="glorot_uniform", bias_initializer="zeros",
+        kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+        kernel_constraint=None, bias_constraint=None,
         seed=None,
         **kwargs,
     ):
-        super().__init__(activity_regularizer=_checks.regularizer("activity_regularizer", activity_regularizer), **kwargs)
-        self._num_heads = _checks.positive_int("num_heads", num_heads)
-        self._key_dim = _checks.positive_int("key_dim", key_dim)
-        self._value_dim = _checks.positive_int("value_dim", value_dim, allow_none=True) or self._key_dim
-        self._dropout = _checks.fraction("dropout", dropout)
-        if not isinstance(use_bias, bool):
-            raise ValueError(f"use_bias must be True or False; got {use_bias!r}")
-        self._use_bias = use_bias
-        if output_shape is not None:
-            dims = (output_shape,) if isinstance(output_shape, numbers.Integral) else output_shape
-            if not isinstance(dims, (list, tuple)) or not dims or not all(
-                isinstance(d, numbers.Integral) and not isinstance(d, bool) and d > 0 for d in dims
-            ):
-                raise ValueError(
-                    f"output_shape must be a positive integer, a tuple of positive integers or None; got {output_shape!r}"
-                )
-            output_shape = tuple(int(d) for d in dims)
-        self._output_shape = output_shape
+        super().__init__(activity_regularizer=_validation.regularizer("activity_regularizer", activity_regularizer), **kwargs)
+        # Private attributes (and read-only properties), as in keras.layers.MultiHeadAttention.
+        heads = _validation.each(_validation.positive_int, num_heads=num_heads, key_dim=key_dim)
+        self._store_args(
+            "_",
+            **heads,
+            value_dim=_validation.positive_int("value_dim", value_dim, allow_none=True) or heads["key_dim"],
+            dropout=_validation.fraction("dropout", dropout),
+            use_bias=_validation.boolean("use_bias", use_bias),
+            output_shape=_output_shape(output_shape),
+        )
         if flash_attention not in (None, True, False):
             raise ValueError(f"flash_attention must be None, True or False; got {flash_attention!r}")
-        self._flash_attention = flash_attention
         if flash_attention and self._dropout > 0:
             raise ValueError(f"dropout must be 0 when flash_attention=True; got {dropout!r}")
-        self._chunk_size = chunk_size
         resolve_chunk_size(chunk_size)
         if chunk_size is not None and self._dropout > 0:
             raise ValueError(f"dropout must be 0 when chunk_size is set; got {dropout!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-            raise ValueError(f"seed must be an integer or None; got {seed!r}")
-        self.seed = seed
-        self._kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
-        self._bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
-        self._kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
-        self._bias_regularizer = _checks.regularizer("bias_regularizer", bias_regularizer)
-        self._kernel_constraint = _checks.constraint("kernel_constraint", kernel_constraint)
-        self._bias_constraint = _checks.constraint("bias_constraint", bias_constraint)
+        self._store_args("_", flash_attention=flash_attention, chunk_size=chunk_size)
+        self._store_args(seed=_validation.seed(seed))
+        self._store_weight_args(
+            "_",
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+        )
+        self._store_weight_args(activity_regularizer=self.activity_regularizer)
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self._key_dim))
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.supports_masking = True
@@ -188,14 +190,14 @@ class MultiHeadAttention(keras.layers.Layer):
                 query_shape, value_shape = shapes[0], shapes[1]
                 key_shape = shapes[2] if len(shapes) == 3 else None
             else:
-                raise _checks.shape_error(
+                raise _validation.shape_error(
                     self, "inputs", "query (batch, T, Dq) and value (batch, S, Dv), or the list [query, value(, key)]", ()
                 )
-        q = _checks.input_rank(self, query_shape, 3, "query", "(batch, T, Dq)")
-        v = _checks.input_rank(self, value_shape, 3, "value", "(batch, S, Dv)")
-        k = v if key_shape is None else _checks.input_rank(self, key_shape, 3, "key", "(batch, S, Dk)")
+        q = _validation.input_rank(self, query_shape, 3, "query", "(batch, T, Dq)")
+        v = _validation.input_rank(self, value_shape, 3, "value", "(batch, S, Dv)")
+        k = v if key_shape is None else _validation.input_rank(self, key_shape, 3, "key", "(batch, S, Dk)")
         if v[1] is not None and k[1] is not None and v[1] != k[1]:
-            raise _checks.shape_error(self, "key", f"(batch, {v[1]}, Dk) (as many steps as value)", k)
+            raise _validation.shape_error(self, "key", f"(batch, {v[1]}, Dk) (as many steps as value)", k)
         return q, v, k
 
     def _dense(self, equation, output_shape, bias_axes, name):
@@ -219,7 +221,7 @@ class MultiHeadAttention(keras.layers.Layer):
     def build(self, query_shape, value_shape=None, key_shape=None):
         q, v, k = self._split_shapes(query_shape, value_shape, key_shape)
         for shape, what in ((q, "query"), (v, "value"), (k, "key")):
-            _checks.static_dim(self, shape, -1, what, f"(batch, T, D{what[0]}) with known D{what[0]}")
+            _validation.static_dim(self, shape, -1, what, f"(batch, T, D{what[0]}) with known D{what[0]}")
         n = self._num_heads
         self._query_dense = self._dense("abc,cde->abde", (None, n, self._key_dim), "de", "query")
         self._query_dense.build(q)
@@ -238,12 +240,12 @@ class MultiHeadAttention(keras.layers.Layer):
         tensors = (query, value, key)
         denses = (self._query_dense, self._value_dense, self._key_dense)
         for x, dense, what, m in zip(tensors, denses, ("query", "value", "key"), (query_mask, value_mask, key_mask)):
-            shape = _checks.input_rank(self, tuple(x.shape), 3, what, "(batch, T, features)")
+            shape = _validation.input_rank(self, tuple(x.shape), 3, what, "(batch, T, features)")
             built = self._input_dims[what]
             if shape[-1] is not None and shape[-1] != built:
-                raise _checks.shape_error(self, what, f"(batch, T, {built}) as built", shape)
-            _checks.mask_shape(self, m, shape, f"{what}_mask")
-        _checks.same_batch(self, tensors, ("query", "value", "key"))
+                raise _validation.shape_error(self, what, f"(batch, T, {built}) as built", shape)
+            _validation.mask_shape(self, m, shape, f"{what}_mask")
+        _validation.same_batch(self, tensors, ("query", "value", "key"))
 
     # ---- math ---------------------------------------------------------------
     def call(
@@ -251,17 +253,14 @@ class MultiHeadAttention(keras.layers.Layer):
         query,
         value=None,
         key=None,
-        query_mask=None,
-        value_mask=None,
-        key_mask=None,
-        attention_mask=None,
+        query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
         return_attention_scores=False,
         training=None,
         use_causal_mask=False,
         mask=None,
     ):
         if value is None:
-            inputs = _checks.split_inputs(self, query, (2, 3), ("query", "value", "key"))
+            inputs = _validation.split_inputs(self, query, (2, 3), ("query", "value", "key"))
             query, value = inputs[0], inputs[1]
             key = inputs[2] if len(inputs) == 3 else None
             masks = split_masks(mask, 3)
@@ -323,22 +322,12 @@ class MultiHeadAttention(keras.layers.Layer):
         q, _, _ = self._split_shapes(query_shape, value_shape, key_shape)
         return tuple(q[:-1]) + (self._output_shape or (q[-1],))
 
-    def compute_output_spec(
-        self,
-        query,
-        value=None,
-        key=None,
-        query_mask=None,
-        value_mask=None,
-        key_mask=None,
-        attention_mask=None,
-        return_attention_scores=False,
-        training=None,
-        use_causal_mask=False,
-        mask=None,
-    ):
+    def compute_output_spec(self, *args, **kwargs):
+        arguments = inspect.signature(self.call).bind(*args, **kwargs).arguments  # the arguments of call
+        query, value = arguments["query"], arguments.get("value")
+        return_attention_scores = arguments.get("return_attention_scores", False)
         if value is None:
-            inputs = _checks.split_inputs(self, query, (2, 3), ("query", "value", "key"))
+            inputs = _validation.split_inputs(self, query, (2, 3), ("query", "value", "key"))
             query, value = inputs[0], inputs[1]
         shape = self.compute_output_shape(query.shape, value.shape)
         output = keras.KerasTensor(shape, dtype=self.compute_dtype)
@@ -346,27 +335,3 @@ class MultiHeadAttention(keras.layers.Layer):
             scores_shape = (query.shape[0], self._num_heads, query.shape[1], value.shape[1])
             return output, keras.KerasTensor(scores_shape, dtype=float_dtype(self.compute_dtype))
         return output
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self._num_heads,
-                "key_dim": self._key_dim,
-                "value_dim": self._value_dim,
-                "dropout": self._dropout,
-                "use_bias": self._use_bias,
-                "output_shape": self._output_shape,
-                "flash_attention": self._flash_attention,
-                "chunk_size": self._chunk_size,
-                "kernel_initializer": keras.initializers.serialize(self._kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self._bias_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self._kernel_regularizer),
-                "bias_regularizer": keras.regularizers.serialize(self._bias_regularizer),
-                "activity_regularizer": keras.regularizers.serialize(self.activity_regularizer),
-                "kernel_constraint": keras.constraints.serialize(self._kernel_constraint),
-                "bias_constraint": keras.constraints.serialize(self._bias_constraint),
-                "seed": self.seed,
-            }
-        )
-        return config

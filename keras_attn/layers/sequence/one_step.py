@@ -3,12 +3,14 @@
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
-from keras_attn.ops import float_dtype, masked_softmax, upcast
+from keras_attn import _validation
+from keras_attn._args import ArgsMixin, add_kernel
+from keras_attn.ops import masked_softmax
+from keras_attn.ops._dtypes import float_dtype, upcast
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class OneStepAttention(keras.layers.Layer):
+class OneStepAttention(ArgsMixin, keras.layers.Layer):
     """One decoder step of Bahdanau-style attention (the Coursera assignment).
 
     Given encoder states ``a`` ``(B, Tx, Da)`` and the previous decoder state
@@ -65,69 +67,36 @@ class OneStepAttention(keras.layers.Layer):
         units=10,
         activation="tanh",
         energy_activation="relu",
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
+        kernel_initializer="glorot_uniform", bias_initializer="zeros",
+        kernel_regularizer=None, bias_regularizer=None,
+        kernel_constraint=None, bias_constraint=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = _checks.positive_int("units", units)
-        self.activation = _checks.activation("activation", activation)
-        self.energy_activation = _checks.activation("energy_activation", energy_activation)
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
-        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
-        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
-        self.bias_regularizer = _checks.regularizer("bias_regularizer", bias_regularizer)
-        self.kernel_constraint = _checks.constraint("kernel_constraint", kernel_constraint)
-        self.bias_constraint = _checks.constraint("bias_constraint", bias_constraint)
+        self._store_args(units=_validation.positive_int("units", units))
+        self._store_weight_args(
+            activation=activation, energy_activation=energy_activation,
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+        )
         self.supports_masking = True
 
     def _shapes(self, input_shape):
-        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or not isinstance(
-            input_shape[0], (list, tuple)
-        ):
-            raise _checks.shape_error(self, "inputs", "[a (batch, Tx, Da), s_prev (batch, Ds)]", ())
-        a_shape = _checks.input_rank(self, input_shape[0], 3, "a", "(batch, Tx, Da)")
-        s_shape = _checks.input_rank(self, input_shape[1], 2, "s_prev", "(batch, Ds)")
-        return a_shape, s_shape
+        a_shape, s_shape = _validation.shape_list(self, input_shape, 2, "[a (batch, Tx, Da), s_prev (batch, Ds)]")
+        a_shape = _validation.input_rank(self, a_shape, 3, "a", "(batch, Tx, Da)")
+        return a_shape, _validation.input_rank(self, s_shape, 2, "s_prev", "(batch, Ds)")
 
     def build(self, input_shape):
         a_shape, s_shape = self._shapes(input_shape)
-        da = _checks.static_dim(self, a_shape, -1, "a", "(batch, Tx, Da) with known Da")
-        ds = _checks.static_dim(self, s_shape, -1, "s_prev", "(batch, Ds) with known Ds")
+        da = _validation.static_dim(self, a_shape, -1, "a", "(batch, Tx, Da) with known Da")
+        ds = _validation.static_dim(self, s_shape, -1, "s_prev", "(batch, Ds) with known Ds")
         self.key_dim = da
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(da + ds, self.units),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = self.add_weight(
-            name="bias",
-            shape=(self.units,),
-            initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-        )
-        self.energy_kernel = self.add_weight(
-            name="energy_kernel",
-            shape=(self.units, 1),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.energy_bias = self.add_weight(
-            name="energy_bias",
-            shape=(1,),
-            initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-        )
-        self.input_spec = _checks.built_input_spec([a_shape, s_shape])
+        self.kernel = add_kernel(self, "kernel", (da + ds, self.units))
+        self.bias = add_kernel(self, "bias", (self.units,), kind="bias")
+        self.energy_kernel = add_kernel(self, "energy_kernel", (self.units, 1))
+        self.energy_bias = add_kernel(self, "energy_bias", (1,), kind="bias")
+        self.input_spec = _validation.built_input_spec([a_shape, s_shape])
 
     # The two halves below let a decoder compute the encoder projection once
     # per sequence and reuse it at every step (keras_attn.models uses them).
@@ -150,16 +119,14 @@ class OneStepAttention(keras.layers.Layer):
         return context, alpha
 
     def call(self, inputs, mask=None, return_attention_scores=False):
-        a, s_prev = _checks.split_inputs(self, inputs, 2, ("a", "s_prev"))
+        a, s_prev = _validation.split_inputs(self, inputs, 2, ("a", "s_prev"))
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        _checks.same_batch(self, (a, s_prev), ("a", "s_prev"))
-        _checks.mask_shape(self, mask, a.shape, "mask of a")
+        _validation.same_batch(self, (a, s_prev), ("a", "s_prev"))
+        _validation.mask_shape(self, mask, a.shape, "mask of a")
         context, alpha = self.attend(a, self.project_keys(a), s_prev, mask)
         context = ops.cast(ops.expand_dims(context, 1), self.compute_dtype)
-        if return_attention_scores:
-            return context, alpha
-        return context
+        return (context, alpha) if return_attention_scores else context
 
     def compute_mask(self, inputs, mask=None):
         return None
@@ -169,28 +136,10 @@ class OneStepAttention(keras.layers.Layer):
         return (a_shape[0], 1, a_shape[2])
 
     def compute_output_spec(self, inputs, mask=None, return_attention_scores=False):
-        a, s_prev = _checks.split_inputs(self, inputs, 2, ("a", "s_prev"))
-        _checks.same_batch(self, (a, s_prev), ("a", "s_prev"))
-        _checks.mask_shape(self, mask[0] if isinstance(mask, (list, tuple)) else mask, a.shape, "mask of a")
+        a, s_prev = _validation.split_inputs(self, inputs, 2, ("a", "s_prev"))
+        _validation.same_batch(self, (a, s_prev), ("a", "s_prev"))
+        _validation.mask_shape(self, mask[0] if isinstance(mask, (list, tuple)) else mask, a.shape, "mask of a")
         output = keras.KerasTensor(self.compute_output_shape([a.shape, s_prev.shape]), dtype=self.compute_dtype)
         if return_attention_scores:
             return output, keras.KerasTensor(a.shape[:2], dtype=float_dtype(self.compute_dtype))
         return output
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "activation": keras.activations.serialize(self.activation),
-                "energy_activation": keras.activations.serialize(self.energy_activation),
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-                "bias_constraint": keras.constraints.serialize(self.bias_constraint),
-            }
-        )
-        return config
-

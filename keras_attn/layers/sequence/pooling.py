@@ -3,12 +3,14 @@
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
-from keras_attn.ops import float_dtype, masked_softmax, upcast
+from keras_attn import _validation
+from keras_attn._args import ArgsMixin, add_kernel
+from keras_attn.ops import masked_softmax
+from keras_attn.ops._dtypes import float_dtype, upcast
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class AttentionPooling(keras.layers.Layer):
+class AttentionPooling(ArgsMixin, keras.layers.Layer):
     """Pools a sequence into one vector with a learned context vector.
 
     For ``y`` ``(B, T, D)`` (and, with ``use_context_input=True``, an
@@ -59,79 +61,53 @@ class AttentionPooling(keras.layers.Layer):
 
     def __init__(
         self,
-        units=None,
-        use_context_input=False,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
-        bias_regularizer=None,
-        kernel_constraint=None,
-        bias_constraint=None,
+        units=None, use_context_input=False,
+        kernel_initializer="glorot_uniform", bias_initializer="zeros",
+        kernel_regularizer=None, bias_regularizer=None,
+        kernel_constraint=None, bias_constraint=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = _checks.positive_int("units", units, allow_none=True)
-        if not isinstance(use_context_input, bool):
-            raise ValueError(f"use_context_input must be True or False; got {use_context_input!r}")
-        self.use_context_input = use_context_input
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
-        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
-        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
-        self.bias_regularizer = _checks.regularizer("bias_regularizer", bias_regularizer)
-        self.kernel_constraint = _checks.constraint("kernel_constraint", kernel_constraint)
-        self.bias_constraint = _checks.constraint("bias_constraint", bias_constraint)
+        units = _validation.positive_int("units", units, allow_none=True)
+        self._store_args(units=units, use_context_input=_validation.boolean("use_context_input", use_context_input))
+        self._store_weight_args(
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer, bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint, bias_constraint=bias_constraint,
+        )
         self.supports_masking = True
 
     def _shapes(self, input_shape):
         if self.use_context_input:
-            if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2 or not all(
-                isinstance(s, (list, tuple)) for s in input_shape
-            ):
-                raise _checks.shape_error(self, "inputs", "[y (batch, T, D), c (batch, Dc)]", ())
-            y = _checks.input_rank(self, input_shape[0], 3, "y", "(batch, T, D)")
-            c = _checks.input_rank(self, input_shape[1], 2, "c", "(batch, Dc)")
-            return y, c
+            y, c = _validation.shape_list(self, input_shape, 2, "[y (batch, T, D), c (batch, Dc)]")
+            y = _validation.input_rank(self, y, 3, "y", "(batch, T, D)")
+            return y, _validation.input_rank(self, c, 2, "c", "(batch, Dc)")
         if isinstance(input_shape, (list, tuple)) and input_shape and isinstance(input_shape[0], (list, tuple)):
-            raise _checks.shape_error(self, "inputs", "(batch, T, D) (pass use_context_input=True for [y, c])", ())
-        return _checks.input_rank(self, input_shape, 3, "inputs", "(batch, T, D)"), None
-
-    def _kernel(self, name, shape):
-        return self.add_weight(
-            name=name,
-            shape=shape,
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
+            raise _validation.shape_error(self, "inputs", "(batch, T, D) (pass use_context_input=True for [y, c])", ())
+        return _validation.input_rank(self, input_shape, 3, "inputs", "(batch, T, D)"), None
 
     def build(self, input_shape):
         y, c = self._shapes(input_shape)
-        dim = _checks.static_dim(self, y, -1, "y" if c else "inputs", "(batch, T, D) with known D")
+        dim = _validation.static_dim(self, y, -1, "y" if c else "inputs", "(batch, T, D) with known D")
         units = self.units or dim
-        self.kernel = self._kernel("kernel", (dim, units))
-        self.bias = self.add_weight(
-            name="bias",
-            shape=(units,),
-            initializer=self.bias_initializer,
-            regularizer=self.bias_regularizer,
-            constraint=self.bias_constraint,
-        )
+        self.kernel = add_kernel(self, "kernel", (dim, units))
+        self.bias = add_kernel(self, "bias", (units,), kind="bias")
         if c is not None:
-            dc = _checks.static_dim(self, c, -1, "c", "(batch, Dc) with known Dc")
-            self.context_kernel = self._kernel("context_kernel", (dc, units))
-        self.context_vector = self._kernel("context_vector", (units,))
-        self.input_spec = _checks.built_input_spec([y, c] if c is not None else y)
+            dc = _validation.static_dim(self, c, -1, "c", "(batch, Dc) with known Dc")
+            self.context_kernel = add_kernel(self, "context_kernel", (dc, units))
+        self.context_vector = add_kernel(self, "context_vector", (units,))
+        self.input_spec = _validation.built_input_spec([y, c] if c is not None else y)
 
     def call(self, inputs, mask=None, return_attention_scores=False):
         if self.use_context_input:
-            y, c = _checks.split_inputs(self, inputs, 2, ("y", "c"))
+            y, c = _validation.split_inputs(self, inputs, 2, ("y", "c"))
         else:
             y, c = inputs, None
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
         if c is not None:
-            _checks.same_batch(self, (y, c), ("y", "c"))
-        _checks.mask_shape(self, mask, y.shape)
+            _validation.same_batch(self, (y, c), ("y", "c"))
+        _validation.mask_shape(self, mask, y.shape)
         y = upcast(y)
         hidden = ops.matmul(y, upcast(self.kernel)) + upcast(self.bias)
         if c is not None:
@@ -139,9 +115,7 @@ class AttentionPooling(keras.layers.Layer):
         logits = ops.matmul(ops.tanh(hidden), ops.reshape(upcast(self.context_vector), (-1, 1)))[..., 0]
         weights = masked_softmax(logits, mask)
         output = ops.cast(ops.sum(ops.expand_dims(weights, -1) * y, axis=1), self.compute_dtype)
-        if return_attention_scores:
-            return output, weights
-        return output
+        return (output, weights) if return_attention_scores else output
 
     def compute_mask(self, inputs, mask=None):
         return None
@@ -157,19 +131,3 @@ class AttentionPooling(keras.layers.Layer):
         if return_attention_scores:
             return output, keras.KerasTensor(tuple(y[:2]), dtype=float_dtype(self.compute_dtype))
         return output
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "units": self.units,
-                "use_context_input": self.use_context_input,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-                "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-                "bias_constraint": keras.constraints.serialize(self.bias_constraint),
-            }
-        )
-        return config

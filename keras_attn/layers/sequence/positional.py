@@ -3,8 +3,9 @@
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
-from keras_attn.ops import upcast
+from keras_attn import _validation
+from keras_attn._args import ArgsMixin
+from keras_attn.ops._dtypes import upcast
 
 
 def sinusoidal_encoding(steps, depth, max_wavelength=10000.0, dtype="float32"):
@@ -23,7 +24,7 @@ def sinusoidal_encoding(steps, depth, max_wavelength=10000.0, dtype="float32"):
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
-class PositionalEncoding(keras.layers.Layer):
+class PositionalEncoding(ArgsMixin, keras.layers.Layer):
     """Adds the sinusoidal positional encoding of Vaswani et al. (2017).
 
     ``output[b, p, 2i] = x[b, p, 2i] + sin(p / 10000^(2i / D))`` and
@@ -55,16 +56,16 @@ class PositionalEncoding(keras.layers.Layer):
 
     def __init__(self, max_wavelength=10000.0, **kwargs):
         super().__init__(**kwargs)
-        self.max_wavelength = _checks.positive_float("max_wavelength", max_wavelength)
+        self._store_args(max_wavelength=_validation.positive_float("max_wavelength", max_wavelength))
         self.supports_masking = True
 
     def build(self, input_shape):
-        shape = _checks.input_rank(self, input_shape, 3, "inputs", "(batch, time, features)")
-        _checks.static_dim(self, shape, -1, "inputs", "(batch, time, features) with known features")
-        self.input_spec = _checks.built_input_spec(shape)
+        shape = _validation.input_rank(self, input_shape, 3, "inputs", "(batch, time, features)")
+        _validation.static_dim(self, shape, -1, "inputs", "(batch, time, features) with known features")
+        self.input_spec = _validation.built_input_spec(shape)
 
     def call(self, inputs, mask=None):
-        _checks.mask_shape(self, mask, inputs.shape)
+        _validation.mask_shape(self, mask, inputs.shape)
         x = upcast(inputs)
         table = sinusoidal_encoding(ops.shape(x)[1], x.shape[-1], self.max_wavelength, x.dtype)
         return ops.cast(x + table[None, :, :], self.compute_dtype)
@@ -74,8 +75,3 @@ class PositionalEncoding(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config["max_wavelength"] = self.max_wavelength
-        return config

@@ -3,13 +3,24 @@
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
-from keras_attn.ops import float_dtype, upcast
+from keras_attn import _validation
+from keras_attn._args import ArgsMixin, add_kernel
+from keras_attn.ops._dtypes import float_dtype, upcast
 
 DATA_FORMATS = ("channels_last", "channels_first")
 
 
-class VisionLayer(keras.layers.Layer):
+def bottleneck_units(layer, channels, ratio):
+    """``channels // ratio``, the hidden width of a channel MLP; a ``ValueError`` naming ``layer`` if it is 0."""
+    if channels // ratio < 1:
+        raise ValueError(
+            f"{layer.__class__.__name__} '{layer.name}' expects inputs with at least ratio={ratio} "
+            f"channels (hidden units = channels // ratio must be >= 1); received {channels} channels"
+        )
+    return channels // ratio
+
+
+class VisionLayer(ArgsMixin, keras.layers.Layer):
     """Base of the vision layers: ``data_format`` handling and input checks.
 
     Not public and not registered: every concrete subclass is.
@@ -17,7 +28,7 @@ class VisionLayer(keras.layers.Layer):
 
     def __init__(self, data_format="channels_last", **kwargs):
         super().__init__(**kwargs)
-        self.data_format = _checks.one_of("data_format", data_format, DATA_FORMATS)
+        self._store_args(data_format=_validation.one_of("data_format", data_format, DATA_FORMATS))
 
     @property
     def channels_last(self):
@@ -37,19 +48,19 @@ class VisionLayer(keras.layers.Layer):
 
     def _check_images(self, input_shape, spatial=False):
         """Checks a rank-4 input with known channels (and H, W if ``spatial``); returns (C, H, W)."""
-        shape = _checks.input_rank(self, input_shape, 4, "inputs", self._layout)
-        channels = _checks.static_dim(self, shape, self.channel_axis, "inputs", f"{self._layout} with known channels")
+        shape = _validation.input_rank(self, input_shape, 4, "inputs", self._layout)
+        channels = _validation.static_dim(self, shape, self.channel_axis, "inputs", f"{self._layout} with known channels")
         h_axis, w_axis = self.spatial_axes
         if spatial:
-            height = _checks.static_dim(self, shape, h_axis, "inputs", f"{self._layout} with known H and W")
-            width = _checks.static_dim(self, shape, w_axis, "inputs", f"{self._layout} with known H and W")
+            height = _validation.static_dim(self, shape, h_axis, "inputs", f"{self._layout} with known H and W")
+            width = _validation.static_dim(self, shape, w_axis, "inputs", f"{self._layout} with known H and W")
         else:
             height, width = shape[h_axis], shape[w_axis]
         # Only build() calls this: later calls with another rank, channel count (or,
         # where the weights or checks depend on them, H and W) fail in Keras's clear
         # input check instead of deep inside the backend.
         axes = (self.channel_axis,) + ((h_axis, w_axis) if spatial else ())
-        self.input_spec = _checks.built_input_spec(shape, axes=axes)
+        self.input_spec = _validation.built_input_spec(shape, axes=axes)
         return channels, height, width
 
     def _expand_gate(self, gate):
@@ -64,11 +75,6 @@ class VisionLayer(keras.layers.Layer):
 
     def _score_spec(self, shape):
         return keras.KerasTensor(shape, dtype=float_dtype(self.compute_dtype))
-
-    def get_config(self):
-        config = super().get_config()
-        config["data_format"] = self.data_format
-        return config
 
 
 class GatingLayer(VisionLayer):
@@ -111,29 +117,18 @@ class ChannelMLPLayer(GatingLayer):
         **kwargs,
     ):
         super().__init__(data_format=data_format, **kwargs)
-        self.ratio = _checks.positive_int("ratio", ratio)
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
-        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
-        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
+        self._store_args(ratio=_validation.positive_int("ratio", ratio))
+        self._store_weight_args(
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer
+        )
 
-    def _build_mlp(self, channels):
-        hidden = channels // self.ratio
-        if hidden < 1:
-            raise ValueError(
-                f"{self.__class__.__name__} '{self.name}' expects inputs with at least ratio={self.ratio} "
-                f"channels (hidden units = channels // ratio must be >= 1); received {channels} channels"
-            )
-        self.hidden_units = hidden
-
-        def kernel(name, shape):
-            return self.add_weight(
-                name=name, shape=shape, initializer=self.kernel_initializer, regularizer=self.kernel_regularizer
-            )
-
-        self.w1 = kernel("w1", (channels, hidden))
-        self.b1 = self.add_weight(name="b1", shape=(hidden,), initializer=self.bias_initializer)
-        self.w2 = kernel("w2", (hidden, channels))
-        self.b2 = self.add_weight(name="b2", shape=(channels,), initializer=self.bias_initializer)
+    def build(self, input_shape):
+        channels, _, _ = self._check_images(input_shape)
+        hidden = self.hidden_units = bottleneck_units(self, channels, self.ratio)
+        self.w1 = add_kernel(self, "w1", (channels, hidden))
+        self.b1 = add_kernel(self, "b1", (hidden,), kind="bias")
+        self.w2 = add_kernel(self, "w2", (hidden, channels))
+        self.b2 = add_kernel(self, "b2", (channels,), kind="bias")
 
     def _mlp(self, z):
         """``z`` (B, C) float32 -> (B, C)."""
@@ -142,15 +137,3 @@ class ChannelMLPLayer(GatingLayer):
 
     def _gate_shape(self, input_shape):
         return self._channel_gate_shape(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "ratio": self.ratio,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            }
-        )
-        return config

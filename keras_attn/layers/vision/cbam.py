@@ -3,9 +3,10 @@
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
-from keras_attn.layers.vision._base import ChannelMLPLayer, GatingLayer
-from keras_attn.ops import upcast
+from keras_attn import _validation
+from keras_attn._args import add_kernel
+from keras_attn.layers.vision._base import ChannelMLPLayer, GatingLayer, bottleneck_units
+from keras_attn.ops._dtypes import float_dtype, upcast
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
@@ -32,7 +33,7 @@ class ChannelAttention(ChannelMLPLayer):
         return_attention_scores: if ``True``, also return ``Mc``.
 
     Returns:
-        A tensor of the input's shape; with ``return_attention_scores=True``
+        ``x * Mc`` (the input's shape), or with ``return_attention_scores=True``
         the tuple ``(output, Mc)``, ``Mc`` of shape ``(B, C)``.
 
     Example:
@@ -44,17 +45,10 @@ class ChannelAttention(ChannelMLPLayer):
     (2, 5, 5, 16)
     """
 
-    def build(self, input_shape):
-        channels, _, _ = self._check_images(input_shape)
-        self._build_mlp(channels)
-
-    def _attend(self, x):
-        gate = ops.sigmoid(self._mlp(ops.mean(x, axis=self.spatial_axes)) + self._mlp(ops.max(x, axis=self.spatial_axes)))
-        return x * self._expand_gate(gate), gate
-
     def call(self, inputs, return_attention_scores=False):
-        output, gate = self._attend(upcast(inputs))
-        output = ops.cast(output, self.compute_dtype)
+        x = upcast(inputs)
+        gate = ops.sigmoid(self._mlp(ops.mean(x, axis=self.spatial_axes)) + self._mlp(ops.max(x, axis=self.spatial_axes)))
+        output = ops.cast(x * self._expand_gate(gate), self.compute_dtype)
         return (output, gate) if return_attention_scores else output
 
 
@@ -100,51 +94,35 @@ class SpatialAttention(GatingLayer):
 
     def __init__(self, kernel_size=7, use_batchnorm=False, kernel_initializer="glorot_uniform", data_format="channels_last", **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self.kernel_size = _odd_kernel_size(kernel_size)
-        if not isinstance(use_batchnorm, bool):
-            raise ValueError(f"use_batchnorm must be True or False; got {use_batchnorm!r}")
-        self.use_batchnorm = use_batchnorm
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
+        self._store_args(
+            kernel_size=_odd_kernel_size(kernel_size), use_batchnorm=_validation.boolean("use_batchnorm", use_batchnorm)
+        )
+        self._store_weight_args(kernel_initializer=kernel_initializer)
         self.batchnorm = keras.layers.BatchNormalization(axis=-1, epsilon=1e-5, dtype="float32", name="batchnorm") if use_batchnorm else None
 
     def build(self, input_shape):
         self._check_images(input_shape)
         k = self.kernel_size
-        self.kernel = self.add_weight(name="kernel", shape=(k, k, 2, 1), initializer=self.kernel_initializer)
+        self.kernel = add_kernel(self, "kernel", (k, k, 2, 1))
         if self.batchnorm is not None:
             self.batchnorm.build((None, None, None, 1))
 
-    def _attend(self, x, training=None):
-        xl = self._to_last(x)
+    def call(self, inputs, training=None, return_attention_scores=False):
+        xl = self._to_last(upcast(inputs))
         stats = ops.concatenate([ops.mean(xl, axis=-1, keepdims=True), ops.max(xl, axis=-1, keepdims=True)], axis=-1)
         logits = ops.conv(stats, upcast(self.kernel), strides=1, padding="same", data_format="channels_last")
         if self.batchnorm is not None:
             logits = self.batchnorm(logits, training=training)
         attention = ops.sigmoid(logits)  # (B, H, W, 1)
-        return self._from_last(xl * attention), self._from_last(attention)
-
-    def call(self, inputs, training=None, return_attention_scores=False):
-        output, attention = self._attend(upcast(inputs), training)
-        output = ops.cast(output, self.compute_dtype)
-        return (output, attention) if return_attention_scores else output
+        output = ops.cast(self._from_last(xl * attention), self.compute_dtype)
+        return (output, self._from_last(attention)) if return_attention_scores else output
 
     def _gate_shape(self, input_shape):
         return self._spatial_map_shape(input_shape)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "kernel_size": self.kernel_size,
-                "use_batchnorm": self.use_batchnorm,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            }
-        )
-        return config
-
 
 def _odd_kernel_size(kernel_size):
-    k = _checks.positive_int("kernel_size", kernel_size)
+    k = _validation.positive_int("kernel_size", kernel_size)
     if k % 2 == 0:
         raise ValueError(f"kernel_size must be an odd positive integer; got {kernel_size!r}")
     return k
@@ -208,35 +186,30 @@ class CBAM(GatingLayer):
         **kwargs,
     ):
         super().__init__(data_format=data_format, **kwargs)
+        # The sublayers compute in float32 under mixed precision (the whole module does), in the
+        # layer's own dtype otherwise; their variables are float32 either way.
+        dtype = "float32" if float_dtype(self.compute_dtype) != self.compute_dtype else self.dtype_policy
         self.channel_attention = ChannelAttention(
-            ratio=ratio,
-            kernel_initializer=kernel_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            data_format=data_format,
-            dtype=self.dtype_policy,
-            name="channel_attention",
+            ratio, kernel_initializer, bias_initializer, kernel_regularizer, data_format, dtype=dtype, name="channel_attention"
         )
         self.spatial_attention = SpatialAttention(
-            kernel_size=kernel_size,
-            use_batchnorm=use_batchnorm,
-            kernel_initializer=kernel_initializer,
-            data_format=data_format,
-            dtype=self.dtype_policy,
-            name="spatial_attention",
+            kernel_size, use_batchnorm, kernel_initializer, data_format, dtype=dtype, name="spatial_attention"
+        )
+        self._store_args(ratio=self.channel_attention.ratio, kernel_size=self.spatial_attention.kernel_size)
+        self._store_args(use_batchnorm=use_batchnorm)
+        self._store_weight_args(
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer
         )
 
     def build(self, input_shape):
-        self._check_images(input_shape)
-        try:
-            self.channel_attention.build(input_shape)
-        except ValueError as error:  # name this layer, not the sub-layer
-            raise ValueError(str(error).replace("ChannelAttention 'channel_attention'", f"CBAM '{self.name}'")) from None
+        channels, _, _ = self._check_images(input_shape)
+        bottleneck_units(self, channels, self.ratio)  # the error names this layer, not the sublayer
+        self.channel_attention.build(input_shape)
         self.spatial_attention.build(input_shape)
 
     def call(self, inputs, training=None, return_attention_scores=False):
-        x, channel_gate = self.channel_attention._attend(upcast(inputs))
-        output, spatial_map = self.spatial_attention._attend(x, training)
+        x, channel_gate = self.channel_attention(upcast(inputs), return_attention_scores=True)
+        output, spatial_map = self.spatial_attention(x, training=training, return_attention_scores=True)
         output = ops.cast(output, self.compute_dtype)
         return (output, (channel_gate, spatial_map)) if return_attention_scores else output
 
@@ -249,18 +222,3 @@ class CBAM(GatingLayer):
             shape = tuple(inputs.shape)
             return output, (self._score_spec(self._channel_gate_shape(shape)), self._score_spec(self._spatial_map_shape(shape)))
         return output
-
-    def get_config(self):
-        config = super().get_config()
-        channel, spatial = self.channel_attention, self.spatial_attention
-        config.update(
-            {
-                "ratio": channel.ratio,
-                "kernel_size": spatial.kernel_size,
-                "use_batchnorm": spatial.use_batchnorm,
-                "kernel_initializer": keras.initializers.serialize(channel.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(channel.bias_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(channel.kernel_regularizer),
-            }
-        )
-        return config

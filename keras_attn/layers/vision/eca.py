@@ -5,9 +5,10 @@ import math
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
+from keras_attn import _validation
+from keras_attn._args import add_kernel
 from keras_attn.layers.vision._base import GatingLayer
-from keras_attn.ops import upcast
+from keras_attn.ops._dtypes import upcast
 
 
 def eca_kernel_size(channels, gamma=2, beta=1):
@@ -45,11 +46,13 @@ class ECA(GatingLayer):
 
     Call arguments:
         inputs: 4D image tensor in ``data_format``.
-        return_attention_scores: if ``True``, also return the gate ``s``.
+        return_attention_scores: if ``True``, also return the gate ``s``
+            (float32 under mixed precision).
 
     Returns:
-        A tensor of the input's shape; with ``return_attention_scores=True``
-        the tuple ``(output, s)``, ``s`` of shape ``(B, C)``.
+        ``x * s``, of the input's shape, or with
+        ``return_attention_scores=True`` the tuple ``(output, s)``, the gate
+        ``s`` of shape ``(B, C)``.
 
     Example:
 
@@ -63,20 +66,20 @@ class ECA(GatingLayer):
 
     def __init__(self, kernel_size=None, gamma=2, beta=1, kernel_initializer="glorot_uniform", data_format="channels_last", **kwargs):
         super().__init__(data_format=data_format, **kwargs)
-        self.kernel_size = _checks.positive_int("kernel_size", kernel_size, allow_none=True)
-        if self.kernel_size is not None and self.kernel_size % 2 == 0:
+        size = _validation.positive_int("kernel_size", kernel_size, allow_none=True)
+        if size is not None and size % 2 == 0:
             raise ValueError(f"kernel_size must be an odd positive integer or None; got {kernel_size!r}")
-        self.gamma = _checks.positive_float("gamma", gamma)
+        gamma = _validation.positive_float("gamma", gamma)
         if isinstance(beta, bool) or not isinstance(beta, (int, float)):
             raise ValueError(f"beta must be a number; got {beta!r}")
-        self.beta = beta
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
+        self._store_args(kernel_size=size, gamma=gamma, beta=beta)
+        self._store_weight_args(kernel_initializer=kernel_initializer)
 
     def build(self, input_shape):
         channels, _, _ = self._check_images(input_shape)
         k = self.kernel_size or eca_kernel_size(channels, self.gamma, self.beta)
         self.resolved_kernel_size = k
-        self.kernel = self.add_weight(name="kernel", shape=(k, 1, 1), initializer=self.kernel_initializer)
+        self.kernel = add_kernel(self, "kernel", (k, 1, 1))
 
     def call(self, inputs, return_attention_scores=False):
         x = upcast(inputs)
@@ -105,15 +108,3 @@ class ECA(GatingLayer):
 
     def _gate_shape(self, input_shape):
         return self._channel_gate_shape(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "kernel_size": self.kernel_size,
-                "gamma": self.gamma,
-                "beta": self.beta,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            }
-        )
-        return config

@@ -3,17 +3,19 @@
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
+from keras_attn import _validation
+from keras_attn._args import ArgsMixin, add_kernel
 from keras_attn.ops import extract_glimpses
 from keras_attn.ops.glimpses import check_glimpse_args, retina_size_error
 
 
-class _GlimpseBase(keras.layers.Layer):
+class _GlimpseBase(ArgsMixin, keras.layers.Layer):
     """Shared by the sensor and the network: retina arguments and ``[images, locations]`` checks. Not public."""
 
     def __init__(self, patch_size=8, num_scales=1, scale_factor=2, **kwargs):
         super().__init__(**kwargs)
-        self.patch_size, self.num_scales, self.scale_factor = check_glimpse_args(patch_size, num_scales, scale_factor)
+        retina = check_glimpse_args(patch_size, num_scales, scale_factor)
+        self._store_args(**dict(zip(("patch_size", "num_scales", "scale_factor"), retina)))
 
     def _check_inputs(self, input_shape, fix_channels):
         """Checks ``[(B, H, W, C), (B, 2)]``; returns ``(H, W, C)`` and sets the input specs."""
@@ -24,11 +26,11 @@ class _GlimpseBase(keras.layers.Layer):
             )
         images, locations = (tuple(s) for s in input_shape)
         layout = "(batch, H, W, channels) with known H, W and channels"
-        _checks.input_rank(self, images, 4, "images", layout)
-        height, width, channels = (_checks.static_dim(self, images, axis, "images", layout) for axis in (1, 2, 3))
-        _checks.input_rank(self, locations, 2, "locations", "(batch, 2)")
+        _validation.input_rank(self, images, 4, "images", layout)
+        height, width, channels = (_validation.static_dim(self, images, axis, "images", layout) for axis in (1, 2, 3))
+        _validation.input_rank(self, locations, 2, "locations", "(batch, 2)")
         if locations[-1] != 2:
-            raise _checks.shape_error(self, "locations", "(batch, 2)", locations)
+            raise _validation.shape_error(self, "locations", "(batch, 2)", locations)
         error = retina_size_error(height, width, self.patch_size, self.num_scales, self.scale_factor)
         if error:
             raise ValueError(f"{self.__class__.__name__} '{self.name}': {error}")
@@ -39,8 +41,8 @@ class _GlimpseBase(keras.layers.Layer):
         return height, width, channels
 
     def _split(self, inputs):
-        images, locations = _checks.split_inputs(self, inputs, 2, ["images", "locations"])
-        _checks.same_batch(self, [images, locations], ["images", "locations"])
+        images, locations = _validation.split_inputs(self, inputs, 2, ["images", "locations"])
+        _validation.same_batch(self, [images, locations], ["images", "locations"])
         return images, locations
 
     def _glimpses(self, images, locations):
@@ -49,11 +51,6 @@ class _GlimpseBase(keras.layers.Layer):
     def _glimpse_shape(self, input_shape):
         images = tuple(input_shape[0])
         return (images[0], self.num_scales, self.patch_size, self.patch_size, images[3])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"patch_size": self.patch_size, "num_scales": self.num_scales, "scale_factor": self.scale_factor})
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
@@ -153,32 +150,24 @@ class GlimpseNetwork(_GlimpseBase):
         glimpse_units=128,
         location_units=128,
         units=256,
-        patch_size=8,
-        num_scales=1,
-        scale_factor=2,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        kernel_regularizer=None,
+        patch_size=8, num_scales=1, scale_factor=2,
+        kernel_initializer="glorot_uniform", bias_initializer="zeros", kernel_regularizer=None,
         **kwargs,
     ):
         super().__init__(patch_size=patch_size, num_scales=num_scales, scale_factor=scale_factor, **kwargs)
-        self.glimpse_units = _checks.positive_int("glimpse_units", glimpse_units)
-        self.location_units = _checks.positive_int("location_units", location_units)
-        self.units = _checks.positive_int("units", units)
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
-        self.bias_initializer = _checks.initializer("bias_initializer", bias_initializer)
-        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
+        self._store_args(
+            **_validation.each(_validation.positive_int, glimpse_units=glimpse_units, location_units=location_units, units=units)
+        )
+        self._store_weight_args(
+            kernel_initializer=kernel_initializer, bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer
+        )
 
     def build(self, input_shape):
         _, _, channels = self._check_inputs(input_shape, fix_channels=True)
         retina = self.num_scales * self.patch_size * self.patch_size * channels
 
         def dense(name, fan_in, fan_out):
-            kernel = self.add_weight(
-                name=f"{name}_kernel", shape=(fan_in, fan_out), initializer=self.kernel_initializer, regularizer=self.kernel_regularizer
-            )
-            bias = self.add_weight(name=f"{name}_bias", shape=(fan_out,), initializer=self.bias_initializer)
-            return kernel, bias
+            return add_kernel(self, f"{name}_kernel", (fan_in, fan_out)), add_kernel(self, f"{name}_bias", (fan_out,), kind="bias")
 
         self.glimpse_kernel, self.glimpse_bias = dense("glimpse", retina, self.glimpse_units)
         self.location_kernel, self.location_bias = dense("location", 2, self.location_units)
@@ -203,17 +192,3 @@ class GlimpseNetwork(_GlimpseBase):
         if return_glimpses:
             return g, keras.KerasTensor(self._glimpse_shape(shapes), dtype=self.compute_dtype)
         return g
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "glimpse_units": self.glimpse_units,
-                "location_units": self.location_units,
-                "units": self.units,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            }
-        )
-        return config

@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
-from keras_attn.layers import _checks
+from keras_attn import _validation
 from keras_attn.layers.vision._base import VisionLayer
-from keras_attn.ops import float_dtype, upcast
+from keras_attn.ops._dtypes import float_dtype, upcast
 
 MODES = ("mixed", "channel", "spatial")
 EPSILON = 1e-5
@@ -92,11 +92,11 @@ class ResidualAttention(VisionLayer):
         **kwargs,
     ):
         super().__init__(data_format=data_format, **kwargs)
-        self.mode = _checks.one_of("mode", mode, MODES)
-        self.depth = _checks.positive_int("depth", depth)
-        self.trunk_depth = _checks.positive_int("trunk_depth", trunk_depth)
-        self.kernel_initializer = _checks.initializer("kernel_initializer", kernel_initializer)
-        self.kernel_regularizer = _checks.regularizer("kernel_regularizer", kernel_regularizer)
+        self._store_args(
+            mode=_validation.one_of("mode", mode, MODES),
+            **_validation.each(_validation.positive_int, depth=depth, trunk_depth=trunk_depth),
+        )
+        self._store_weight_args(kernel_initializer=kernel_initializer, kernel_regularizer=kernel_regularizer)
 
     @property
     def _mask_dtype(self):
@@ -122,7 +122,7 @@ class ResidualAttention(VisionLayer):
         channels, height, width = self._check_images(input_shape, spatial=True)
         step = 2**self.depth
         if height % step or width % step:
-            raise _checks.shape_error(
+            raise _validation.shape_error(
                 self, "inputs", f"{self._layout} with H and W divisible by 2 ** depth = {step}", input_shape
             )
         self.trunk = [self._conv(channels, 3, f"trunk_{i}") for i in range(self.trunk_depth)]
@@ -184,16 +184,3 @@ class ResidualAttention(VisionLayer):
         if return_attention_scores:
             return output, self._score_spec(tuple(inputs.shape))
         return output
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "mode": self.mode,
-                "depth": self.depth,
-                "trunk_depth": self.trunk_depth,
-                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            }
-        )
-        return config

@@ -4,9 +4,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_attn.layers import _checks
+from keras_attn import _validation
 from keras_attn.layers.vision._base import VisionLayer
-from keras_attn.ops import affine_grid, float_dtype, grid_sample, upcast
+from keras_attn.ops import affine_grid, grid_sample
+from keras_attn.ops._dtypes import float_dtype, upcast
 from keras_attn.ops.sampling import PADDING_MODES
 
 IDENTITY_THETA = np.array([1.0, 0.0, 0.0, 0.0, 1.0, 0.0], "float32")
@@ -116,12 +117,12 @@ class SpatialTransformer(VisionLayer):
         if output_size is not None:
             if not isinstance(output_size, (tuple, list)) or len(output_size) != 2:
                 raise ValueError(f"output_size must be a pair (H_out, W_out) of positive integers or None; got {output_size!r}")
-            output_size = tuple(_checks.positive_int("output_size", s) for s in output_size)
-        if not isinstance(align_corners, bool):
-            raise ValueError(f"align_corners must be True or False; got {align_corners!r}")
+            output_size = tuple(_validation.positive_int("output_size", s) for s in output_size)
         self.output_size = output_size
-        self.align_corners = align_corners
-        self.padding_mode = _checks.one_of("padding_mode", padding_mode, PADDING_MODES)
+        self._store_args(
+            align_corners=_validation.boolean("align_corners", align_corners),
+            padding_mode=_validation.one_of("padding_mode", padding_mode, PADDING_MODES),
+        )
         self.custom_localization = localization is not None
         self.localization = localization if localization is not None else default_localization(data_format, self.dtype_policy)
 
@@ -168,8 +169,6 @@ class SpatialTransformer(VisionLayer):
             {
                 "localization": keras.saving.serialize_keras_object(self.localization) if self.custom_localization else None,
                 "output_size": list(self.output_size) if self.output_size else None,
-                "align_corners": self.align_corners,
-                "padding_mode": self.padding_mode,
             }
         )
         return config

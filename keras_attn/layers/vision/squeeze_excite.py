@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_attn.layers.vision._base import ChannelMLPLayer
-from keras_attn.ops import upcast
+from keras_attn.ops._dtypes import upcast
 
 
 @keras.saving.register_keras_serializable(package="keras_attn")
@@ -48,10 +48,6 @@ class SqueezeExcite(ChannelMLPLayer):
     >>> tuple(out.shape), tuple(gate.shape)
     ((2, 8, 8, 32), (2, 32))
     """
-
-    def build(self, input_shape):
-        channels, _, _ = self._check_images(input_shape)
-        self._build_mlp(channels)
 
     def call(self, inputs, return_attention_scores=False):
         x = upcast(inputs)

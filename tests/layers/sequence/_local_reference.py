@@ -15,7 +15,7 @@ class MaskedLocalAttention(LocalAttention):
     def _attend(self, *args):
         return QueryValueAttention._attend(self, *args)
 
-    def _weights(self, scores, mask, query, key, key_mask, training):
+    def _scores_to_weights(self, scores, mask, query, key, key_mask, training):
         positions = self.aligned_positions(query, key_mask, ops.shape(key)[1])  # (B, Tq)
         positions = ops.cast(positions, scores.dtype)
         steps = ops.cast(ops.arange(ops.shape(key)[1]), scores.dtype)

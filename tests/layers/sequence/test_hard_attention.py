@@ -76,3 +76,21 @@ def test_fully_masked_rows_are_zero(rng):
 def test_temperature_is_validated():
     with pytest.raises(ValueError, match="temperature must be a positive number; got -1"):
         HardAttention(temperature=-1)
+
+
+def test_dropout_is_honoured_in_training_only(rng):
+    q = rng.standard_normal((4, 6, 3)).astype("float32")
+    v = rng.standard_normal((4, 5, 3)).astype("float32")
+    layer = HardAttention(dropout=0.5, seed=3)
+    assert HardAttention.from_config(layer.get_config()).dropout == 0.5
+    plain = HardAttention(seed=3)
+    plain([q, v])
+    layer([q, v])
+    layer.set_weights(plain.get_weights())
+    np.testing.assert_allclose(to_numpy(layer([q, v])), to_numpy(plain([q, v])))  # inference: no dropout
+    out, w = layer([q, v], training=True, return_attention_scores=True)
+    out, w = to_numpy(out), to_numpy(w)
+    chosen = np.take_along_axis(v[:, None, :, :], w.argmax(-1)[..., None, None], axis=2)[:, :, 0]  # (B, Tq, D)
+    dropped = np.all(out == 0.0, axis=-1)
+    np.testing.assert_allclose(out[~dropped], 2.0 * chosen[~dropped], atol=1e-5)  # kept choices scaled by 1 / (1 - 0.5)
+    assert dropped.any() and (~dropped).any()

@@ -1,7 +1,8 @@
-"""Argument and shape validation shared by every public layer.
+"""Argument and shape validation shared by every layer and model (internal).
 
 Every check raises ``ValueError`` naming the argument or the layer, what is
-allowed and what was received, before any backend op runs.
+allowed and what was received, before any backend op runs. ``keras_attn.layers``
+and ``keras_attn.models`` both import this module; it is not public API.
 """
 
 import numbers
@@ -43,6 +44,32 @@ def fraction(name, value, low=0.0, high=1.0, high_inclusive=False):
         bracket = "]" if high_inclusive else ")"
         raise ValueError(f"{name} must be a number in [{low}, {high}{bracket}; got {value!r}")
     return float(value)
+
+
+def boolean(name, value):
+    """Raises ``ValueError`` unless ``value`` is ``True`` or ``False``; returns it."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return value
+
+
+def seed(value, kind="an integer"):
+    """Raises ``ValueError`` unless ``value`` is an int (not a bool) or None; returns it."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"seed must be {kind} or None; got {value!r}")
+    return value
+
+
+def non_negative(name, value):
+    """Raises ``ValueError`` unless ``value`` is a number >= 0; returns it as a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"{name} must be a number >= 0; got {value!r}")
+    return float(value)
+
+
+def each(check, **values):
+    """``{name: check(name, value)}`` for every keyword, in order: one check over several arguments."""
+    return {name: check(name, value) for name, value in values.items()}
 
 
 def positive_float(name, value):
@@ -173,3 +200,15 @@ def same_batch(layer, tensors, names):
             f"{layer.__class__.__name__} '{layer.name}' expects {', '.join(names)} with the same batch size; "
             f"received shapes {described}"
         )
+
+
+def shape_list(layer, input_shape, counts, expected):
+    """Raises ``ValueError`` naming ``layer`` unless ``input_shape`` is a list of ``counts`` (an int or a tuple) shapes; returns it as a list."""
+    counts = counts if isinstance(counts, tuple) else (counts,)
+    if (
+        not isinstance(input_shape, (list, tuple))
+        or len(input_shape) not in counts
+        or not all(isinstance(s, (list, tuple)) for s in input_shape)
+    ):
+        raise shape_error(layer, "inputs", expected, ())
+    return list(input_shape)
