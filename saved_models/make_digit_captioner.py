@@ -63,6 +63,8 @@ class Checkpoint(keras.callbacks.Callback):
             "planned_steps": self.args.steps,
             "batch_size": self.args.batch_size,
             "seed": self.args.seed,
+            "penalty": self.args.penalty,
+            "backend": keras.backend.backend(),
             "train_seconds": round(time.time() - self.start, 1),
             "final_loss": float(logs["loss"]),
         }
@@ -75,6 +77,12 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=900)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument(
+        "--penalty",
+        type=float,
+        default=0.0,
+        help="weight of the doubly stochastic attention penalty (0: off; with 64 locations and at most 14 words it pulls the maps toward uniform)",
+    )
     parser.add_argument("--epoch-examples", type=int, default=4096, help="fresh canvases per epoch (a checkpoint each)")
     parser.add_argument("--out", default=str(HERE))
     parser.add_argument("--evaluate", action="store_true", help="only evaluate the models already written")
@@ -92,6 +100,7 @@ def main(argv=None):
                 batch_size=args.batch_size,
                 epoch_examples=args.epoch_examples,
                 seed=args.seed,
+                penalty=args.penalty,
                 verbose=2,
                 callbacks=[checkpoint],
             )

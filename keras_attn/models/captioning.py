@@ -6,9 +6,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_attn.layers import CoordinateChannels
 from keras_attn import _validation
 from keras_attn._args import ArgsMixin, add_kernel
+from keras_attn.layers import CoordinateChannels
 from keras_attn.ops import masked_softmax, one_hot_argmax, reinforce_loss
 from keras_attn.ops._dtypes import float_dtype, mask_fill_value
 from keras_attn.ops.softmax import fill_masked
