@@ -165,7 +165,7 @@ def test_auto_and_bad_chunk_sizes():
     from keras_attn.ops.attention import resolve_chunk_size
 
     assert resolve_chunk_size("auto", 2048) is None
-    assert resolve_chunk_size("auto", 4096) == 1024
+    assert resolve_chunk_size("auto", 4096) == 256
     for bad in (0, -1, 2.5, True, "big"):
         with pytest.raises(ValueError, match="chunk_size must be None, a positive integer or 'auto'"):
             resolve_chunk_size(bad)
