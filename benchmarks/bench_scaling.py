@@ -28,7 +28,7 @@ def _layers():
         "LocalAttention (window=8, self)": lambda: _Self(keras_attn.LocalAttention(window=8)),
         "GlobalAttention (self)": lambda: _Self(keras_attn.GlobalAttention()),
         "MultiHeadAttention (self, 4x16)": lambda: _SelfMHA(keras_attn.MultiHeadAttention(4, 16)),
-        "MultiHeadAttention (self, 4x16, chunk_size=512)": lambda: _SelfMHA(keras_attn.MultiHeadAttention(4, 16, chunk_size=512)),
+        "MultiHeadAttention (self, 4x16, chunk_size=256)": lambda: _SelfMHA(keras_attn.MultiHeadAttention(4, 16, chunk_size=256)),
     }
 
 
