@@ -88,11 +88,14 @@ def _memory_probe(which, steps):
     model = _mha_model(which, steps)
     reset_peak_rss()
     before = current_rss_kb()
-    model.train_on_batch(x, x)
+    # float(): waits for the step (JAX dispatches asynchronously) and surfaces its errors.
+    loss = float(np.asarray(model.train_on_batch(x, x)))
     peak = peak_rss_kb()
     start = time.perf_counter()
-    model.train_on_batch(x, x)
+    loss = float(np.asarray(model.train_on_batch(x, x)))
     print(f"step {time.perf_counter() - start:.3f}")
+    if not np.isfinite(loss):
+        raise FloatingPointError(f"loss {loss}")
     print(f"address space {_status_kb('VmPeak')}")
     print(before, peak)
 
@@ -139,19 +142,24 @@ def _child(*args, timeout=3600):
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         child = subprocess.Popen([sys.executable, "-m", "benchmarks.bench_long", *map(str, args)], stdout=stdout,
                                  stderr=stderr, text=True, env=env, cwd=root, preexec_fn=limit)
-        hung = _watch(child, cap, timeout)
+        vm_peak_kb = [0]
+        hung = _watch(child, cap, timeout, vm_peak_kb)
         stdout.seek(0), stderr.seek(0)
         out = subprocess.CompletedProcess(child.args, child.returncode, stdout.read(), stderr.read())
     if hung:
         raise OutOfMemory("the child stopped using the CPU with its address space at the cap (an allocation failed)")
     if out.returncode != 0:
-        if out.returncode < 0 or any(sign in out.stderr for sign in _OOM_SIGNS):
+        # XLA's CPU kernels report a failed allocation as e.g. "INTERNAL: YNNPACK operation failed":
+        # an error of a child whose address space reached the cap counts as out of memory.
+        reported = [int(line.split()[1]) for line in out.stderr.splitlines() if line.startswith("VmPeak-at-exit ")]
+        at_cap = max([vm_peak_kb[0]] + reported) * 1024 > 0.9 * cap
+        if out.returncode < 0 or at_cap or any(sign in out.stderr for sign in _OOM_SIGNS):
             raise OutOfMemory(out.stderr[-300:])
         raise RuntimeError(f"bench_long {args} failed:\n{out.stderr[-2000:]}")
     return out.stdout.strip().splitlines()
 
 
-def _watch(child, cap, timeout):
+def _watch(child, cap, timeout, vm_peak_kb):
     """Waits for ``child``; kills it and returns True when it hangs at the cap.
 
     A failed allocation does not always end the process: a TensorFlow or XLA
@@ -169,6 +177,7 @@ def _watch(child, cap, timeout):
                 vm_peak = next(int(line.split()[1]) for line in f if line.startswith("VmPeak:")) * 1024
         except (OSError, StopIteration):
             continue
+        vm_peak_kb[0] = vm_peak // 1024
         if cpu != last_cpu:
             last_cpu, idle_since = cpu, time.monotonic()
         at_cap = vm_peak > 0.97 * cap
@@ -287,6 +296,11 @@ def run(quick=False):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] in ("--memory", "--time"):
+        import atexit
+
+        # Read by ``_child``: a child that failed with its address space at the cap ran out of memory.
+        atexit.register(lambda: print(f"VmPeak-at-exit {_status_kb('VmPeak')}", file=sys.stderr, flush=True))
     if len(sys.argv) > 1 and sys.argv[1] == "--memory":
         _memory_probe(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--time":
