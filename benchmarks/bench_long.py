@@ -247,7 +247,39 @@ def _mha_memory(quick):
                f"A configuration that ran out of memory at a length is not run at longer ones; full attention is not run "
                f"where its memory predicted from the previous length (x4 per doubling) exceeds {2 * CAP_GB:g} GB."],
     )
+    if not quick:
+        _plot_memory(lengths, measured, cells)
+        grid.notes.append("Plot: [BENCHMARKS_long_memory.png](BENCHMARKS_long_memory.png).")
     return grid, (measured, address)
+
+
+def _plot_memory(lengths, measured, cells):
+    """``BENCHMARKS_long_memory.png``: training-step peak memory against T, out-of-memory points marked at the cap."""
+    import pathlib
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = {"keras": "keras.layers.MultiHeadAttention", "unchunked": "ours unchunked", "chunked": f"ours chunk_size={CHUNK}"}
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for which, label in labels.items():
+        points = [(t, measured[which, t] / 1024) for t in lengths if (which, t) in measured]
+        line = ax.loglog(*zip(*points), marker="o", label=label)[0] if points else None
+        failed = [t for t in lengths if str(cells.get((which, t), "")).startswith("out of memory")]
+        if failed:
+            ax.loglog(failed, [CAP_GB] * len(failed), marker="x", linestyle="none", markersize=9,
+                      color=line.get_color() if line else None, label=f"{label}: out of memory (> cap)")
+    ax.axhline(CAP_GB, color="grey", linestyle="--", linewidth=1, label=f"{CAP_GB:g} GB cap")
+    ax.set_xlabel("sequence length T")
+    ax.set_ylabel("peak memory added by a training step (GB)")
+    ax.set_title(f"MultiHeadAttention training step ({keras.backend.backend()}, B=1, {HEADS}x{HEAD_DIM})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(pathlib.Path(__file__).resolve().parents[1] / "BENCHMARKS_long_memory.png", dpi=100)
+    plt.close(fig)
 
 
 def _mha_times(quick, probes):
