@@ -1,5 +1,10 @@
 """(c) MultiHeadAttention vs keras.layers.MultiHeadAttention and PyTorch SDPA.
 
+Two tables against Keras's layer: the forward pass (below) and one training
+step (``train_on_batch``, SGD, MSE, ``jit_compile=True`` on TF and JAX), both
+interleaved round by round with the rounds' ratio ranges (floor 1.0x: short
+sequences must not pay for the long-sequence machinery).
+
 Workload: self-attention forward pass (inference), B=2, 4 heads of 32, D=128,
 at T = 128, 512, 2048 (64 and 128 with --quick). Both Keras layers carry the
 same weights; each model's forward call is XLA-compiled on TF and JAX
@@ -55,6 +60,29 @@ def _torch_forward(weights, x):
     return forward
 
 
+def _training(quick):
+    """One training step, ours (default ``chunk_size=None``) vs Keras's layer, same weights, interleaved."""
+    lengths = (64, 128) if quick else (128, 512, 2048)
+    repeats = 3 if quick else 11
+    rng = np.random.default_rng(1)
+    rows = []
+    for steps in lengths:
+        x = rng.standard_normal((BATCH, steps, DIM)).astype("float32")
+        ours, theirs = _models(steps)
+        for m in (ours, theirs):
+            m.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", jit_compile=JIT)
+        fns = {"ours": lambda: ours.train_on_batch(x, x), "keras": lambda: theirs.train_on_batch(x, x)}
+        times = measure_interleaved(fns, warmup=2, repeats=repeats)
+        rows.append(Row(f"T={steps}", times["ours"], times["keras"], floor=1.0))
+    return Table(
+        f"MultiHeadAttention vs keras.layers.MultiHeadAttention: one training step (train_on_batch, SGD, MSE, "
+        f"B={BATCH}, {HEADS} heads x {KEY_DIM}, D={DIM}, jit={JIT})",
+        "keras_attn", "keras.layers", rows,
+        notes=["Same weights; one step of each per round in a rotating order after 2 warm-up rounds (compilation "
+               "not timed). train_on_batch's fixed per-call cost is included, alike for both."],
+    )
+
+
 def run(quick=False):
     lengths = (64, 128) if quick else (128, 512, 2048)
     repeats = 3 if quick else 11
@@ -92,6 +120,7 @@ def run(quick=False):
                    "measured in a fresh process per cell (Linux VmHWM after resetting it)."] if not quick else [],
         )
     ]
+    tables.append(_training(quick))
     if rows_torch:
         tables.append(
             Table(

@@ -1,8 +1,9 @@
 """Scaling: forward time against sequence length T, with the fitted order.
 
-Many-to-one ``Attention`` (one query) should grow linearly in T, full
-self-attention (``GlobalAttention`` and ``MultiHeadAttention`` with query =
-value) quadratically. The order is the slope of log(time) against log(T)
+Many-to-one ``Attention`` (one query) and ``LocalAttention`` (a window
+gather) should grow linearly in T, full self-attention (``GlobalAttention``
+and ``MultiHeadAttention`` with query = value, chunked or not) quadratically
+in time (chunking bounds memory, not time). The order is the slope of log(time) against log(T)
 over the largest lengths. Writes ``BENCHMARKS_scaling.png`` next to
 ``BENCHMARKS.md`` on full runs.
 """
@@ -27,6 +28,7 @@ def _layers():
         "LocalAttention (window=8, self)": lambda: _Self(keras_attn.LocalAttention(window=8)),
         "GlobalAttention (self)": lambda: _Self(keras_attn.GlobalAttention()),
         "MultiHeadAttention (self, 4x16)": lambda: _SelfMHA(keras_attn.MultiHeadAttention(4, 16)),
+        "MultiHeadAttention (self, 4x16, chunk_size=256)": lambda: _SelfMHA(keras_attn.MultiHeadAttention(4, 16, chunk_size=256)),
     }
 
 

@@ -23,16 +23,16 @@ def multi_head_attention(
       on PyTorch (SDPA) when ``Hv == H`` (with ``chunk_size``, only without a
       mask other than the causal one, which SDPA's memory-efficient CPU kernel
       supports).
-    - ``"chunked"``: with ``chunk_size``, queries in blocks of ``chunk_size``,
-      each block over key chunks of ``chunk_size`` with an online softmax (a
-      running max and sum, as in FlashAttention). Every query block is
-      rematerialised (``keras.remat``): training keeps only the inputs and
-      the context, and recomputes one block's weights at a time in the
-      backward pass. The forward pass needs ``O(chunk_size * S)`` memory; in
-      training the backends may schedule several recomputed blocks at once
-      (measured in ``docs/long_sequences.md``).
-      Needs static ``T`` and ``S``; causal blocks skip the key chunks after
-      them.
+    - ``"chunked"``: with ``chunk_size``, FlashAttention's algorithm: queries
+      in blocks of ``chunk_size``, each block over key chunks of
+      ``chunk_size`` with an online softmax (a running max and sum), and a
+      written backward pass (``keras.ops.custom_gradient``) that keeps only
+      the inputs, the context and one log-sum-exp per query, and recomputes
+      each chunk's weights: ``dP = dO V^T``, ``D = rowsum(dO * O)``,
+      ``dS = P (dP - D)``, accumulating ``dQ``, ``dK``, ``dV`` chunk by chunk.
+      No ``(T, S)`` tensor exists in either pass: memory is ``O((T + S) H +
+      chunk_size^2)`` per batch and head, in training too. Needs static ``T``
+      and ``S``; causal blocks skip the key chunks after them.
     - ``"einsum"``: otherwise. The softmax is normalised *after* the product
       with the values: ``context = (exp(L - max L) V) / sum exp(L - max L)``,
       which touches the ``(B, T, N, Hv)`` context instead of the
@@ -53,7 +53,7 @@ def multi_head_attention(
             ``True`` forces that path, ``False`` keeps Keras from its flash
             kernel.
         chunk_size: ``None`` (default), a positive int, or ``"auto"``
-            (``1024`` when ``S > 2048``, else ``None``): the block size of the
+            (``256`` when ``S > 2048``, else ``None``): the block size of the
             memory-bounded path.
 
     Returns:
@@ -113,7 +113,8 @@ def multi_head_attention(
     return context / ops.expand_dims(total, -1)
 
 
-AUTO_CHUNK_SIZE = 1024
+AUTO_CHUNK_SIZE = 256  # fastest of 128 / 256 / 512 / 1024 in a training step at T = 2k and 4k on CPU (TF and JAX)
+AUTO_MIN_KEYS = 2048  # "auto" chunks only above this many keys
 
 
 def resolve_chunk_size(chunk_size, source=None):
@@ -123,7 +124,7 @@ def resolve_chunk_size(chunk_size, source=None):
     if isinstance(chunk_size, str):
         if chunk_size != "auto":
             raise ValueError(f"chunk_size must be None, a positive integer or 'auto'; got {chunk_size!r}")
-        return AUTO_CHUNK_SIZE if source is not None and source > 2 * AUTO_CHUNK_SIZE else None
+        return AUTO_CHUNK_SIZE if source is not None and source > AUTO_MIN_KEYS else None
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be None, a positive integer or 'auto'; got {chunk_size!r}")
     return chunk_size
@@ -164,63 +165,184 @@ def _as_rank4(mask):
 
 
 def _chunked_attention(query, key, value, mask, scale, is_causal, chunk):
-    """The ``"chunked"`` path of ``multi_head_attention`` (static ``T`` and ``S``)."""
-    steps, source = query.shape[1], key.shape[1]
-    query = query * ops.cast(scale, query.dtype)
+    """The ``"chunked"`` path of ``multi_head_attention`` (static ``T`` and ``S``).
+
+    FlashAttention's algorithm written with ``keras.ops.custom_gradient``: the
+    forward pass walks query blocks and, inside each, key chunks with an
+    online softmax, and keeps only the context and the log-sum-exp of every
+    query row; the backward pass recomputes each chunk's weights from them.
+    No ``(T, S)`` tensor exists in either pass: the largest intermediate is one
+    ``(B, N, chunk, chunk)`` block.
+    """
+    query = query * ops.cast(scale, query.dtype)  # the scale's gradient flows through this product
     if mask is not None:
         mask = _as_rank4(mask)
-    blocks = []
-    for start in range(0, steps, chunk):
-        stop = min(steps, start + chunk)
-        # Causal: keys after the block's last query get zero weight; skip them.
-        keys = min(source, stop) if is_causal else source
-        block = _query_block(start, stop - start, keys, chunk, is_causal, mask is not None)
-        args = [query[:, start:stop], key[:, :keys], value[:, :keys]]
-        if mask is not None:
-            rows = mask if mask.shape[2] == 1 else mask[:, :, start:stop]
-            args.append(rows if rows.shape[3] == 1 else rows[..., :keys])
-        blocks.append(keras.remat(block)(*args))
-    return blocks[0] if len(blocks) == 1 else ops.concatenate(blocks, axis=1)
+    # (B, N, T, H): blocks are contiguous slices of axis 2.
+    query, key, value = (ops.transpose(x, (0, 2, 1, 3)) for x in (query, key, value))
+    context = _flash(is_causal, chunk, mask)(query, key, value)
+    return ops.transpose(context, (0, 2, 1, 3))
 
 
-def _query_block(start, length, source, chunk, is_causal, masked):
-    """Context ``(B, length, N, Hv)`` of queries ``start ... start + length - 1`` over ``source`` keys."""
+def _flash(is_causal, chunk, mask):
+    """``f(q, k, v) -> context`` on ``(B, N, T, H)`` tensors with a written backward pass.
 
-    def block(query, key, value, mask=None):
-        acc_dtype = float_dtype(query.dtype)
-        low = mask_fill_value(acc_dtype)
-        shape = ops.shape(query)
-        running_max = ops.full((shape[0], shape[2], length), low, dtype=acc_dtype)  # (B, N, t)
-        total = ops.zeros((shape[0], shape[2], length), dtype=acc_dtype)
-        context = None
-        rows = ops.reshape(ops.arange(start, start + length, dtype="int32"), (length, 1))
-        for s0 in range(0, source, chunk):
-            s1 = min(source, s0 + chunk)
-            logits = upcast(ops.einsum("btnh,bsnh->bnts", query, key[:, s0:s1]))
+    ``mask`` (rank 4, broadcastable to ``(B, N, T, S)``, boolean) is closed
+    over: it has no gradient. Blocks have a static size (``min(chunk, T)``
+    queries, ``min(chunk, S)`` keys); the last one starts early enough to end
+    at the sequence's end, and the rows or columns it shares with the previous
+    block are excluded from it (rows: their output gradient is zeroed; columns:
+    masked), so nothing is counted twice and no padding copy is made.
+    """
+
+    @ops.custom_gradient
+    def flash(query, key, value):
+        steps, source = query.shape[2], key.shape[2]
+        bq, bk = min(chunk, steps), min(chunk, source)
+        nq, nk = -(-steps // bq), -(-source // bk)
+        acc = float_dtype(query.dtype)
+        low = mask_fill_value(acc)
+        batch, heads = ops.shape(query)[0], query.shape[1]
+        hv = value.shape[-1]
+
+        def start(i, size, total):
+            """First index of block ``i`` (static size ``size``), clamped so the block ends by ``total``."""
+            if isinstance(i, int):
+                return min(i * size, total - size)
+            return ops.minimum(i * size, total - size)
+
+        def rows_of(x, i):  # block i of queries (axis 2)
+            shape = (batch, x.shape[1], bq, x.shape[3])
+            return ops.slice(x, [0, 0, start(i, bq, steps), 0], shape)
+
+        def cols_of(x, j):  # chunk j of keys / values (axis 2)
+            shape = (batch, x.shape[1], bk, x.shape[3])
+            return ops.slice(x, [0, 0, start(j, bk, source), 0], shape)
+
+        def positions(i, size, total):
+            """Absolute positions of block ``i`` and whether each is its own (not shared with block ``i - 1``)."""
+            first = start(i, size, total)
+            pos = ops.arange(size, dtype="int32") + ops.cast(first, "int32")
+            return pos, pos >= ops.cast(i * size, "int32")
+
+        def valid_of(i, j):
+            """Boolean ``(·, ·, bq, bk)``: the allowed (query, key) pairs of block ``i`` and chunk ``j``; ``None`` = all."""
+            rows, _ = positions(i, bq, steps)
+            cols, own_cols = positions(j, bk, source)
             valid = None
-            if masked:
-                valid = mask if mask.shape[3] == 1 else mask[..., s0:s1]
+            if source % bk:
+                valid = ops.reshape(own_cols, (1, 1, 1, bk))
             if is_causal:
-                causal = rows >= ops.reshape(ops.arange(s0, s1, dtype="int32"), (1, s1 - s0))
+                causal = ops.reshape(rows, (1, 1, bq, 1)) >= ops.reshape(cols, (1, 1, 1, bk))
                 valid = causal if valid is None else ops.logical_and(valid, causal)
-            if valid is not None:
-                logits = ops.where(valid, logits, ops.full_like(logits, low))
-            # The max only keeps exp() in range; the result does not depend on it.
-            new_max = ops.stop_gradient(ops.maximum(running_max, ops.max(logits, axis=-1)))
-            weights = ops.exp(logits - ops.expand_dims(new_max, -1))
-            if valid is not None:
-                weights = ops.where(valid, weights, ops.zeros_like(weights))
-            correction = ops.exp(running_max - new_max)
-            total = total * correction + ops.sum(weights, axis=-1)
-            part = upcast(ops.einsum("bnts,bsnh->bnth", ops.cast(weights, value.dtype), value[:, s0:s1]))
-            context = part if context is None else context * ops.expand_dims(correction, -1) + part
-            running_max = new_max
-        total = ops.where(total > 0, total, ops.ones_like(total))
-        return ops.transpose(context / ops.expand_dims(total, -1), (0, 2, 1, 3))
+            if mask is not None:
+                m = mask
+                if m.shape[2] != 1:
+                    m = ops.slice(m, [0, 0, start(i, bq, steps), 0], (m.shape[0], m.shape[1], bq, m.shape[3]))
+                if m.shape[3] != 1:
+                    m = ops.slice(m, [0, 0, 0, start(j, bk, source)], (m.shape[0], m.shape[1], m.shape[2], bk))
+                valid = m if valid is None else ops.logical_and(valid, m)
+            return valid
 
-    if masked:
-        return block
-    return lambda query, key, value: block(query, key, value)
+        def key_chunks(i):
+            """Number of key chunks block ``i`` sees: all, or (causal) those up to its last query."""
+            if not is_causal:
+                return nk
+            last = ops.minimum((i + 1) * bq, steps) - 1 if not isinstance(i, int) else min((i + 1) * bq, steps) - 1
+            return ops.minimum(last // bk + 1, nk) if not isinstance(i, int) else min(last // bk + 1, nk)
+
+        def logits_of(q_i, k_j):
+            return upcast(ops.matmul(q_i, ops.transpose(k_j, (0, 1, 3, 2))))
+
+        def forward_block(i, buffers):
+            out, lse = buffers
+            q_i = rows_of(query, i)
+
+            def step(j, carry):
+                running_max, total, ctx = carry
+                logits = logits_of(q_i, cols_of(key, j))
+                valid = valid_of(i, j)
+                if valid is not None:
+                    logits = ops.where(valid, logits, ops.full_like(logits, low))
+                new_max = ops.maximum(running_max, ops.max(logits, axis=-1))
+                weights = ops.exp(logits - ops.expand_dims(new_max, -1))
+                if valid is not None:
+                    weights = ops.where(valid, weights, ops.zeros_like(weights))
+                correction = ops.exp(running_max - new_max)
+                v_j = cols_of(value, j)
+                part = upcast(ops.matmul(ops.cast(weights, v_j.dtype), v_j))
+                return new_max, total * correction + ops.sum(weights, axis=-1), ctx * ops.expand_dims(correction, -1) + part
+
+            init = (
+                ops.full((batch, heads, bq), low, dtype=acc),
+                ops.zeros((batch, heads, bq), dtype=acc),
+                ops.zeros((batch, heads, bq, hv), dtype=acc),
+            )
+            running_max, total, ctx = ops.fori_loop(0, key_chunks(i), step, init)
+            seen = total > 0  # False: a fully masked query row
+            total = ops.where(seen, total, ops.ones_like(total))
+            ctx = ctx / ops.expand_dims(total, -1)
+            row_lse = ops.where(seen, running_max + ops.log(total), ops.zeros_like(total))
+            first = start(i, bq, steps)
+            out = ops.slice_update(out, [0, 0, first, 0], ctx)
+            lse = ops.slice_update(lse, [0, 0, first], row_lse)
+            return out, lse
+
+        buffers = (ops.zeros((batch, heads, steps, hv), dtype=acc), ops.zeros((batch, heads, steps), dtype=acc))
+        out, lse = ops.fori_loop(0, nq, forward_block, buffers)
+
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            d_out = ops.cast(upstream, acc)
+            delta = ops.sum(d_out * out, axis=-1)  # D = rowsum(dO * O), (B, N, T)
+
+            def backward_chunk(j, buffers):
+                d_query, d_key, d_value = buffers
+                k_j, v_j = cols_of(key, j), cols_of(value, j)
+                k_acc, v_acc = upcast(k_j), upcast(v_j)
+
+                def step(i, carry):
+                    dq, dk_j, dv_j = carry
+                    q_i = rows_of(query, i)
+                    do_i = rows_of(d_out, i)
+                    if steps % bq:  # rows shared with block i - 1 are counted there
+                        own_rows = ops.reshape(positions(i, bq, steps)[1], (1, 1, bq, 1))
+                        do_i = ops.where(own_rows, do_i, ops.zeros_like(do_i))
+                    first = start(i, bq, steps)
+                    lse_i = ops.slice(lse, [0, 0, first], (batch, heads, bq))
+                    delta_i = ops.slice(delta, [0, 0, first], (batch, heads, bq))
+                    weights = ops.exp(logits_of(q_i, k_j) - ops.expand_dims(lse_i, -1))  # P, recomputed
+                    valid = valid_of(i, j)
+                    if valid is not None:
+                        weights = ops.where(valid, weights, ops.zeros_like(weights))
+                    if steps % bq:
+                        weights = ops.where(own_rows, weights, ops.zeros_like(weights))
+                    dv_j = dv_j + ops.matmul(ops.transpose(weights, (0, 1, 3, 2)), do_i)  # P^T dO
+                    d_weights = ops.matmul(do_i, ops.transpose(v_acc, (0, 1, 3, 2)))  # dP = dO V^T
+                    d_logits = weights * (d_weights - ops.expand_dims(delta_i, -1))  # dS = P (dP - D)
+                    dk_j = dk_j + ops.matmul(ops.transpose(d_logits, (0, 1, 3, 2)), upcast(q_i))  # dS^T Q
+                    dq_i = ops.slice(dq, [0, 0, first, 0], (batch, heads, bq, query.shape[3]))
+                    dq = ops.slice_update(dq, [0, 0, first, 0], dq_i + ops.matmul(d_logits, k_acc))  # dS K
+                    return dq, dk_j, dv_j
+
+                lowest = 0 if not is_causal else (j * bk) // bq  # causal: blocks entirely before the chunk see none of it
+                init = (d_query, ops.zeros((batch, heads, bk, key.shape[3]), dtype=acc), ops.zeros((batch, heads, bk, hv), dtype=acc))
+                d_query, dk_j, dv_j = ops.fori_loop(lowest, nq, step, init)
+                first = start(j, bk, source)
+                # Columns shared with chunk j - 1 were masked here (zero contribution): adding keeps theirs.
+                dk_old = ops.slice(d_key, [0, 0, first, 0], (batch, heads, bk, key.shape[3]))
+                dv_old = ops.slice(d_value, [0, 0, first, 0], (batch, heads, bk, hv))
+                d_key = ops.slice_update(d_key, [0, 0, first, 0], dk_old + dk_j)
+                d_value = ops.slice_update(d_value, [0, 0, first, 0], dv_old + dv_j)
+                return d_query, d_key, d_value
+
+            zeros = tuple(ops.zeros((batch, heads, x.shape[2], x.shape[3]), dtype=acc) for x in (query, key, value))
+            d_query, d_key, d_value = ops.fori_loop(0, nk, backward_chunk, zeros)
+            return tuple(ops.cast(g, x.dtype) for g, x in zip((d_query, d_key, d_value), (query, key, value)))
+
+        return out, grad
+
+    return flash
 
 
 def causal_mask(tq, tk):
