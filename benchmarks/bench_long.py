@@ -28,7 +28,18 @@ import time
 import keras
 import numpy as np
 
-from benchmarks.harness import Grid, Row, Table, Timing, _status_kb, current_rss_kb, measure_interleaved, peak_rss_kb, reset_peak_rss
+from benchmarks.harness import (
+    Grid,
+    Row,
+    Table,
+    Timing,
+    _status_kb,
+    current_rss_kb,
+    measure_interleaved,
+    peak_rss_kb,
+    reset_peak_rss,
+    save_loglog,
+)
 
 DIM, HEADS, HEAD_DIM, CHUNK = 512, 8, 64, 256
 CAP_GB = float(os.environ.get("KERAS_ATTN_BENCH_CAP_GB", "10"))  # address-space cap of every MHA child process
@@ -255,8 +266,6 @@ def _mha_memory(quick):
 
 def _plot_memory(lengths, measured, cells):
     """``BENCHMARKS_long_memory.png``: training-step peak memory against T, out-of-memory points marked at the cap."""
-    import pathlib
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -272,14 +281,8 @@ def _plot_memory(lengths, measured, cells):
             ax.loglog(failed, [CAP_GB] * len(failed), marker="x", linestyle="none", markersize=9,
                       color=line.get_color() if line else None, label=f"{label}: out of memory (> cap)")
     ax.axhline(CAP_GB, color="grey", linestyle="--", linewidth=1, label=f"{CAP_GB:g} GB cap")
-    ax.set_xlabel("sequence length T")
-    ax.set_ylabel("peak memory added by a training step (GB)")
-    ax.set_title(f"MultiHeadAttention training step ({keras.backend.backend()}, B=1, {HEADS}x{HEAD_DIM})")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(pathlib.Path(__file__).resolve().parents[1] / "BENCHMARKS_long_memory.png", dpi=100)
-    plt.close(fig)
+    title = f"MultiHeadAttention training step ({keras.backend.backend()}, B=1, {HEADS}x{HEAD_DIM})"
+    save_loglog(fig, ax, "sequence length T", "peak memory added by a training step (GB)", title, "BENCHMARKS_long_memory.png")
 
 
 def _mha_times(quick, probes):

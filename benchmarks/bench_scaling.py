@@ -8,12 +8,11 @@ over the largest lengths. Writes ``BENCHMARKS_scaling.png`` next to
 ``BENCHMARKS.md`` on full runs.
 """
 
-import pathlib
 
 import keras
 import numpy as np
 
-from benchmarks.harness import Grid, format_seconds, measure
+from benchmarks.harness import Grid, format_seconds, measure, save_loglog
 
 BATCH, DIM = 4, 64
 JIT = keras.backend.backend() in ("tensorflow", "jax")
@@ -89,14 +88,8 @@ def _plot(lengths, results):
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, times in results.items():
         ax.loglog(lengths, times, marker="o", label=f"{name} (order {_slope(lengths, times):.2f})")
-    ax.set_xlabel("sequence length T")
-    ax.set_ylabel("forward time (s)")
-    ax.set_title(f"keras_attn scaling ({keras.backend.backend()}, B={BATCH}, D={DIM})")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(pathlib.Path(__file__).resolve().parents[1] / "BENCHMARKS_scaling.png", dpi=100)
-    plt.close(fig)
+    title = f"keras_attn scaling ({keras.backend.backend()}, B={BATCH}, D={DIM})"
+    save_loglog(fig, ax, "sequence length T", "forward time (s)", title, "BENCHMARKS_scaling.png")
 
 
 if __name__ == "__main__":

@@ -252,3 +252,19 @@ class Grid:
 
 def format_seconds(s):
     return _fmt_seconds(s)
+
+
+def save_loglog(fig, ax, xlabel, ylabel, title, filename):
+    """Labels a log-log figure's axes, adds its grid and legend, and writes it next to BENCHMARKS.md."""
+    import pathlib
+
+    import matplotlib.pyplot as plt
+
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(pathlib.Path(__file__).resolve().parents[1] / filename, dpi=100)
+    plt.close(fig)
