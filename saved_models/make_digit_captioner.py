@@ -113,7 +113,28 @@ def main(argv=None):
             results[kind] = {**scores, **info}
             results_path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
             print(kind, json.dumps(results[kind]), flush=True)
+    if args.evaluate and results_path.exists():
+        print()
+        print(table(json.loads(results_path.read_text())))
     return 0
+
+
+def table(results):
+    """The scores as a Markdown table (held-out canvases; attention correctness for the attention models)."""
+    lines = [
+        "| model | steps | exact caption | per word | BLEU-4 | attention correctness |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    names = {"soft": "soft attention", "hard": "hard attention", "pooled": "no attention (pooled vector)"}
+    for kind in ("soft", "hard", "pooled"):
+        if kind in results:
+            r = results[kind]
+            correct = f"{100 * r['attention_correctness']:.1f}%" if "attention_correctness" in r else "-"
+            lines.append(
+                f"| {names[kind]} | {r['steps']:,} | {100 * r['exact_match']:.1f}% | {100 * r['word_accuracy']:.1f}% | "
+                f"{r['bleu4']:.3f} | {correct} |"
+            )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
