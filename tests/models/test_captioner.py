@@ -161,3 +161,20 @@ def test_beam_search_compiles_and_matches_eager():
     np.testing.assert_array_equal(compiled[0], eager[0])
     np.testing.assert_allclose(compiled[1], eager[1], atol=1e-4)
     np.testing.assert_allclose(compiled[2], eager[2], atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["soft", "hard"])
+def test_shipped_captioner_reloads_with_identical_captions(kind, tmp_path):
+    """The shipped model, saved again and reloaded, gives the same tokens, log-probabilities and maps."""
+    from keras_attn.datasets import digit_captions
+    from keras_attn.models.captioner import Captioner
+
+    captioner = Captioner.load(kind=kind)
+    images = digit_captions.load(24, seed=2024, split="test")["images"]
+    tokens, log_prob, weights = captioner.search(images, beam_size=2)
+    again = Captioner.load(captioner.save(tmp_path / f"{kind}.keras"))
+    tokens2, log_prob2, weights2 = again.search(images, beam_size=2)
+    np.testing.assert_array_equal(tokens2, tokens)
+    np.testing.assert_allclose(log_prob2, log_prob, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(weights2, weights, rtol=1e-5, atol=1e-6)
+    assert captioner.caption(images[:4]) == again.caption(images[:4])
