@@ -148,7 +148,8 @@ class Captioner:
         self.size = digit_captions.CANVAS
         names = [layer.name for layer in model.layers]
         self._pool = "pool" in names
-        self._coordinates = model.get_layer("coordinates") if "coordinates" in names else None
+        # image -> the decoder's input, as the model computes it (encoder, coordinates or pooling, reshape)
+        self._features = keras.Model(model.inputs[0], model.get_layer("features").output)
 
     @classmethod
     def load(cls, path=None, kind="soft"):
@@ -172,12 +173,7 @@ class Captioner:
 
     def features(self, images):
         """The decoder's input ``(B, L, D)`` of prepared images."""
-        grid = self.encoder(images)
-        if self._coordinates is not None:
-            grid = self._coordinates(grid)
-        if self._pool:
-            return keras.ops.mean(keras.ops.reshape(grid, (grid.shape[0], -1, grid.shape[-1])), axis=1, keepdims=True)
-        return keras.ops.reshape(grid, (grid.shape[0], -1, grid.shape[-1]))
+        return self._features(images)
 
     def search(self, images, beam_size=1, batch_size=256):
         """``(tokens (B, steps), log_prob (B,), weights (B, steps, L))`` as numpy arrays."""
