@@ -3,9 +3,20 @@
     python saved_models/make_digit_captioner.py                # train soft, pooled, hard
     python saved_models/make_digit_captioner.py --evaluate     # score them -> digit_captioner_results.json
 
-Training: for each kind, ``train_captioner(kind, steps, batch_size, seed=0)``
-on fresh canvases of the *training* digit images (data seeds ``0, 1, ...``,
-``--epoch-examples`` canvases each). After every epoch the model is written
+Training, in two stages, as in Xu et al. (whose encoder was a pretrained
+classifier):
+
+1. ``pretrain_encoder(steps=encoder_steps, batch_size=batch_size, seed=0)``
+   (a ``digit_encoder()``):
+   the encoder learns what each ``2 × 2`` grid cell of a canvas holds (nothing,
+   or a small or large digit of a class), on fresh canvases of the *training*
+   digit images. Its held-out cell accuracy is recorded.
+2. For each kind, ``train_captioner(kind, steps, batch_size, seed=0,
+   encoder=...)`` with that encoder frozen: only the decoder learns, on fresh
+   canvases of the training digit images (data seeds ``0, 1, ...``,
+   ``--epoch-examples`` canvases each).
+
+After every epoch the model is written
 (without optimizer state) to ``digit_captioner_{kind}.keras``, a copy to
 ``digit_captioner_{kind}_stepN.keras`` and the steps done so far to
 ``digit_captioner_{kind}.json``, so runs of the kinds side by side can be
@@ -48,6 +59,7 @@ class Checkpoint(keras.callbacks.Callback):
     def __init__(self, path, kind, args, start):
         super().__init__()
         self.path, self.kind, self.args, self.start, self.steps = Path(path), kind, args, start, 0
+        self.extra = {}
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
@@ -67,6 +79,7 @@ class Checkpoint(keras.callbacks.Callback):
             "backend": keras.backend.backend(),
             "train_seconds": round(time.time() - self.start, 1),
             "final_loss": float(logs["loss"]),
+            **self.extra,
         }
         self.path.with_suffix(".json").write_text(json.dumps(self.info, indent=1, sort_keys=True) + "\n")
 
@@ -74,7 +87,8 @@ class Checkpoint(keras.callbacks.Callback):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kinds", nargs="+", default=["soft", "pooled", "hard"], choices=["soft", "pooled", "hard"])
-    parser.add_argument("--steps", type=int, default=900)
+    parser.add_argument("--steps", type=int, default=2400)
+    parser.add_argument("--encoder-steps", type=int, default=640, help="pretraining batches of the encoder (0: train it end to end with the decoder)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument(
@@ -89,11 +103,25 @@ def main(argv=None):
     args = parser.parse_args(argv)
     out = Path(args.out)
     results_path = out / "digit_captioner_results.json"
+    encoder, encoder_info = None, {}
+    if not args.evaluate and args.encoder_steps > 0:
+        start = time.time()
+        # the encoder is built inside, after the seed is set: the same weights every run
+        classifier = captioning.pretrain_encoder(steps=args.encoder_steps, batch_size=args.batch_size, seed=args.seed, verbose=2)
+        encoder = classifier.get_layer("encoder")
+        encoder_info = {
+            "encoder_steps": args.encoder_steps,
+            "encoder_seconds": round(time.time() - start, 1),
+            # held-out canvases (test digit images, the evaluation seed): digits whose cell the encoder names right
+            "encoder_cell_accuracy": captioning.cell_accuracy(classifier, EVAL_EXAMPLES, seed=EVAL_SEED),
+        }
+        print("encoder", json.dumps(encoder_info), flush=True)
     for kind in args.kinds:
         path = out / f"digit_captioner_{kind}.keras"
         if not args.evaluate:
             start = time.time()
             checkpoint = Checkpoint(path, kind, args, start)
+            checkpoint.extra = encoder_info
             captioning.train_captioner(
                 kind,
                 steps=args.steps,
@@ -103,6 +131,7 @@ def main(argv=None):
                 penalty=args.penalty,
                 verbose=2,
                 callbacks=[checkpoint],
+                encoder=encoder,
             )
             print(kind, json.dumps(checkpoint.info), flush=True)
         else:

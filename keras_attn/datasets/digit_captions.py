@@ -35,6 +35,10 @@ PAD, START, END = "<pad>", "<start>", "<end>"
 VOCAB = (PAD, START, END) + WORDS
 WORD_INDEX = {w: i for i, w in enumerate(VOCAB)}
 MAX_DIGITS = 4
+#: Grid cells per canvas (2 × 2, in reading order) and the classes of ``cell_classes``: 0 empty,
+#: ``1 + digit`` a small digit, ``11 + digit`` a large one.
+CELLS = (CANVAS // CELL) ** 2
+CELL_CLASSES = 1 + 2 * len(DIGIT_WORDS)
 #: Longest caption: 4 digits with 2 words each and 3 relations (2 "left of" + 1 "above").
 MAX_WORDS = 2 * MAX_DIGITS + 5
 #: Token sequence length: start, the words, end (padded).
@@ -122,7 +126,11 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
           (exclusive ends; ``image[y0:y1, x0:x1]``) in caption order, ``-1`` padded;
         * ``word_index``: int32 ``(n, 4)`` position in the caption's words
           of the word naming each digit, ``-1`` padded;
-        * ``counts``: int64 ``(n,)`` digits per canvas.
+        * ``counts``: int64 ``(n,)`` digits per canvas;
+        * ``cell_classes``: int32 ``(n, 4)``, what each grid cell holds (cells
+          in reading order): ``0`` nothing, ``1 + digit`` a small digit,
+          ``11 + digit`` a large one (``CELL_CLASSES`` classes). The
+          encoder's pretraining target (``keras_attn.models.captioner.pretrain_encoder``).
 
     Example:
 
@@ -146,6 +154,7 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
     boxes = np.full((n, MAX_DIGITS, 4), -1, np.int32)
     word_index = np.full((n, MAX_DIGITS), -1, np.int32)
     counts = np.zeros((n,), np.int64)
+    cell_classes = np.zeros((n, CELLS), np.int32)
     captions = []
     for i in range(n):
         k = int(rng.integers(min_digits, max_digits + 1))
@@ -163,6 +172,7 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
             ys, xs = np.nonzero(patch > 0)
             boxes[i, j] = (left + xs.min(), top + ys.min(), left + xs.max() + 1, top + ys.max() + 1)
             labels[i, j] = classes[pick]
+            cell_classes[i, cells[j]] = 1 + classes[pick] + len(DIGIT_WORDS) * (size == "large")
         words, index = caption_words(labels[i, :k], sizes, grid)
         tokens[i] = encode(words)
         word_index[i, :k] = index
@@ -176,4 +186,5 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
         "boxes": boxes,
         "word_index": word_index,
         "counts": counts,
+        "cell_classes": cell_classes,
     }

@@ -1,6 +1,6 @@
 """Model builders made of keras_attn layers."""
 
-from keras_attn.models.captioner import Captioner, train_captioner
+from keras_attn.models.captioner import Captioner, cell_accuracy, cell_classifier, digit_encoder, pretrain_encoder, train_captioner
 from keras_attn.models.captioning import CaptionDecoder, beam_search, greedy_search, show_and_tell, show_attend_tell, small_cnn
 from keras_attn.models.han import han, han_attention
 from keras_attn.models.ram import RecurrentAttentionModel
@@ -15,9 +15,13 @@ __all__ = [
     "DateTranslator",
     "RecurrentAttentionModel",
     "beam_search",
+    "cell_accuracy",
+    "cell_classifier",
+    "digit_encoder",
     "greedy_search",
     "han",
     "han_attention",
+    "pretrain_encoder",
     "seq2seq_att",
     "show_and_tell",
     "show_attend_tell",

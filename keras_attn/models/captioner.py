@@ -9,25 +9,132 @@ import numpy as np
 from keras_attn._assets import shipped_file
 from keras_attn.datasets import digit_captions
 from keras_attn.models import caption_metrics as metrics
-from keras_attn.models.captioning import beam_search, show_and_tell, show_attend_tell
+from keras_attn.models.captioning import beam_search, show_and_tell, show_attend_tell, small_cnn
 
 #: The shipped models (see ``saved_models/make_digit_captioner.py``).
 DEFAULT_MODELS = {"soft": "digit_captioner_soft.keras", "hard": "digit_captioner_hard.keras"}
 
-#: The architecture of the shipped models.
-SMALL = {"units": 64, "embed_dim": 16, "attention_units": 32}
+#: The decoder sizes of the shipped models.
+SIZES = {"units": 128, "embed_dim": 32, "attention_units": 64}
 
 
-def build_captioner(kind="soft", penalty=0.01, seed=None, **kwargs):
-    """A digit-caption model: ``"soft"`` / ``"hard"`` attention, or ``"pooled"`` (the no-attention baseline)."""
-    size = {**SMALL, **kwargs}
+def build_captioner(kind="soft", penalty=0.01, seed=None, encoder=None, **kwargs):
+    """A digit-caption model: ``"soft"`` / ``"hard"`` attention, or ``"pooled"`` (the no-attention baseline).
+
+    The shipped models' architecture: ``encoder`` (default: a fresh
+    ``digit_encoder()``; pass a ``pretrain_encoder`` result's encoder to caption
+    with a pretrained one) and a decoder of ``SIZES`` (overridden by ``kwargs``).
+    """
+    size = {**SIZES, **kwargs}
+    encoder = digit_encoder() if encoder is None else encoder
     vocab = len(digit_captions.VOCAB)
     shape = (digit_captions.CANVAS, digit_captions.CANVAS, 1)
     if kind == "pooled":
-        return show_and_tell(vocab, shape, digit_captions.SEQUENCE_LENGTH, units=size["units"], embed_dim=size["embed_dim"])
+        return show_and_tell(
+            vocab, shape, digit_captions.SEQUENCE_LENGTH, encoder=encoder, units=size["units"], embed_dim=size["embed_dim"]
+        )
     if kind not in ("soft", "hard"):
         raise ValueError(f"kind must be one of 'soft', 'hard', 'pooled'; got {kind!r}")
-    return show_attend_tell(vocab, shape, digit_captions.SEQUENCE_LENGTH, attention=kind, penalty=penalty, seed=seed, **size)
+    return show_attend_tell(
+        vocab, shape, digit_captions.SEQUENCE_LENGTH, encoder=encoder, attention=kind, penalty=penalty, seed=seed, **size
+    )
+
+
+def _fit_on_fresh_canvases(model, targets, steps, batch_size, epoch_examples, first_seed, verbose, callbacks):
+    """``model.fit`` for ``steps`` batches, on a new set of ``epoch_examples`` training canvases per epoch.
+
+    Epoch ``e`` draws ``digit_captions.load(..., seed=first_seed + e, split="train")``;
+    ``targets(data)`` gives the ``(x, y)`` to fit.
+    """
+    per_epoch = max(1, epoch_examples // batch_size)
+    done = 0
+    for epoch in range(math.ceil(steps / per_epoch)):
+        take = min(per_epoch, steps - done)
+        x, y = targets(digit_captions.load(take * batch_size, seed=first_seed + epoch, split="train"))
+        model.fit(
+            x, y, batch_size=batch_size, epochs=epoch + 1, initial_epoch=epoch, verbose=verbose, callbacks=callbacks, shuffle=False
+        )
+        done += take
+    return model
+
+
+def _compile(model, steps, learning_rate, **kwargs):
+    """Adam with a cosine learning-rate decay over ``steps`` and gradient clipping; sparse cross-entropy of logits."""
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps, 1), alpha=0.02)
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule, clipnorm=1.0),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        jit_compile=keras.backend.backend() in ("tensorflow", "jax"),
+        **kwargs,
+    )
+
+
+def digit_encoder(image_shape=(digit_captions.CANVAS, digit_captions.CANVAS, 1)):
+    """The shipped captioners' encoder: ``small_cnn`` with ``(32, 64, 128, 128)`` channels, an ``8 × 8 × 128`` grid."""
+    return small_cnn(image_shape, channels=(32, 64, 128, 128))
+
+
+#: Pretraining canvases are drawn with seeds from here on (captioning uses ``seed * 1000 + epoch``).
+PRETRAIN_SEEDS = 1_000_000
+
+
+def cell_classifier(encoder):
+    """The encoder's pretraining model: what each of the canvas's ``2 × 2`` cells holds.
+
+    The encoder's feature grid is max-pooled over each cell's part of the
+    grid, and one ``Dense`` layer scores the ``digit_captions.CELL_CLASSES``
+    classes (nothing, or a small or large digit of each class). Output
+    ``(B, 4, CELL_CLASSES)`` logits, cells in reading order; the encoder is
+    the layer named ``"encoder"``.
+
+    Example:
+
+    >>> from keras_attn.models.captioner import cell_classifier
+    >>> from keras_attn.models.captioning import small_cnn
+    >>> tuple(cell_classifier(small_cnn()).output.shape)
+    (None, 4, 21)
+    """
+    side = digit_captions.CANVAS // digit_captions.CELL
+    image = keras.Input(encoder.input.shape[1:], name="image")
+    grid = encoder(image)
+    _, height, width, depth = grid.shape
+    if height % side or width % side:
+        raise ValueError(f"the encoder's grid ({height} x {width}) must split into {side} x {side} cells")
+    cells = keras.layers.MaxPooling2D((height // side, width // side), name="cell_pool")(grid)
+    cells = keras.layers.Reshape((side * side, depth), name="cells")(cells)
+    logits = keras.layers.Dense(digit_captions.CELL_CLASSES, name="cell_classes")(cells)
+    return keras.Model(image, logits, name="cell_classifier")
+
+
+def pretrain_encoder(
+    encoder=None, steps=600, batch_size=128, learning_rate=3e-3, seed=0, epoch_examples=4096, verbose=1, callbacks=None
+):
+    """Pretrains an image encoder to recognise the digits of the captioning canvases; returns its ``cell_classifier``.
+
+    Xu et al. caption with an encoder pretrained as an image classifier (VGG
+    on ImageNet). Here the encoder (default ``digit_encoder()``) learns, on
+    fresh canvases of the *training* digit images (seeds
+    ``PRETRAIN_SEEDS + seed * 1000 + epoch``), what each grid cell holds
+    (``digit_captions.load(...)["cell_classes"]``) through ``cell_classifier``.
+    Adam with a cosine decay, ``steps`` batches. The returned model's layer
+    ``"encoder"`` is the trained encoder (the same object as ``encoder``).
+    """
+    keras.utils.set_random_seed(seed)
+    classifier = cell_classifier(digit_encoder() if encoder is None else encoder)
+    _compile(classifier, steps, learning_rate, metrics=["accuracy"])
+    return _fit_on_fresh_canvases(
+        classifier,
+        lambda data: (data["images"], data["cell_classes"]),
+        steps, batch_size, epoch_examples, PRETRAIN_SEEDS + seed * 1000, verbose, callbacks,
+    )
+
+
+def cell_accuracy(classifier, examples=1000, seed=12345, split="test"):
+    """Share of occupied cells whose digit (class and size) ``classifier`` names right, on fresh canvases of ``split``."""
+    data = digit_captions.load(examples, seed=seed, split=split)
+    predicted = np.argmax(keras.ops.convert_to_numpy(classifier.predict(data["images"], verbose=0)), axis=-1)
+    occupied = data["cell_classes"] > 0
+    return float(np.mean(predicted[occupied] == data["cell_classes"][occupied]))
 
 
 def train_captioner(
@@ -41,6 +148,7 @@ def train_captioner(
     verbose=1,
     callbacks=None,
     model=None,
+    encoder=None,
 ):
     """Trains a digit captioner for ``steps`` batches of fresh training canvases; returns the model.
 
@@ -50,34 +158,22 @@ def train_captioner(
     cosine learning-rate decay and gradient clipping; teacher forcing with the
     cross-entropy of every next token (padding included). Weights are seeded
     with ``keras.utils.set_random_seed(seed)``.
+
+    ``encoder``: ``None`` trains a fresh ``digit_encoder()`` with the decoder
+    (end to end); a pretrained encoder (``pretrain_encoder(...).get_layer("encoder")``)
+    is frozen (``trainable = False``) and only the decoder learns.
     """
     keras.utils.set_random_seed(seed)
     if model is None:
-        model = build_captioner(kind, penalty=penalty, seed=seed)
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps, 1), alpha=0.02)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=schedule, clipnorm=1.0),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=keras.backend.backend() in ("tensorflow", "jax"),
+        if encoder is not None:
+            encoder.trainable = False
+        model = build_captioner(kind, penalty=penalty, seed=seed, encoder=encoder)
+    _compile(model, steps, learning_rate)
+    return _fit_on_fresh_canvases(
+        model,
+        lambda data: ([data["images"], data["tokens"]], data["tokens"][:, 1:]),
+        steps, batch_size, epoch_examples, seed * 1000, verbose, callbacks,
     )
-    per_epoch = max(1, epoch_examples // batch_size)
-    epochs = math.ceil(steps / per_epoch)
-    done = 0
-    for epoch in range(epochs):
-        take = min(per_epoch, steps - done)
-        data = digit_captions.load(take * batch_size, seed=seed * 1000 + epoch, split="train")
-        model.fit(
-            [data["images"], data["tokens"]],
-            data["tokens"][:, 1:],
-            batch_size=batch_size,
-            epochs=epoch + 1,
-            initial_epoch=epoch,
-            verbose=verbose,
-            callbacks=callbacks,
-            shuffle=False,
-        )
-        done += take
-    return model
 
 
 def _as_images(images, size):

@@ -48,6 +48,22 @@ def test_captions_follow_the_layout(data):
         assert dc.decode(data["tokens"][i]) == words
 
 
+def test_cell_classes_name_what_each_cell_holds(data):
+    """Rebuilt from the boxes (the cell of each box's centre) and the caption's size word."""
+    assert data["cell_classes"].shape == (60, dc.CELLS) and data["cell_classes"].dtype == np.int32
+    for i, caption in enumerate(data["captions"]):
+        words = caption.split()
+        expected = np.zeros(dc.CELLS, int)
+        for j in range(int(data["counts"][i])):
+            x0, y0, x1, y1 = data["boxes"][i, j]
+            cell = 2 * int((y0 + y1) / 2 >= dc.CELL) + int((x0 + x1) / 2 >= dc.CELL)
+            size = words[data["word_index"][i, j] - 1]
+            expected[cell] = 1 + data["labels"][i, j] + (10 if size == "large" else 0)
+        np.testing.assert_array_equal(data["cell_classes"][i], expected)
+    assert (data["cell_classes"] > 0).sum(axis=1).tolist() == data["counts"].tolist()
+    assert data["cell_classes"].max() < dc.CELL_CLASSES
+
+
 def test_large_digits_are_test_images():
     """A large digit is pasted unscaled: its ink equals the ink of one image of the split (and of no train image)."""
     data = dc.load(20, seed=0, split="test", min_digits=2, max_digits=2)

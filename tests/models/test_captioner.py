@@ -178,3 +178,66 @@ def test_shipped_captioner_reloads_with_identical_captions(kind, tmp_path):
     np.testing.assert_allclose(log_prob2, log_prob, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(weights2, weights, rtol=1e-5, atol=1e-6)
     assert captioner.caption(images[:4]) == again.caption(images[:4])
+
+
+# ---- the pretrained encoder ----------------------------------------------------------------------------------
+
+
+def test_cell_classifier_max_pools_each_cell_then_scores_it():
+    """Oracle: the encoder's grid, max over each cell's 4 x 4 block in numpy, then the Dense layer's weights."""
+    from keras_attn.models.captioner import cell_classifier
+    from keras_attn.models.captioning import small_cnn
+
+    keras.utils.set_random_seed(3)
+    classifier = cell_classifier(small_cnn())
+    images = np.random.default_rng(0).random((3, 64, 64, 1)).astype("float32")
+    grid = to_numpy(classifier.get_layer("encoder")(images))  # (3, 8, 8, 64)
+    kernel, bias = (to_numpy(w) for w in classifier.get_layer("cell_classes").weights)
+    cells = grid.reshape(3, 2, 4, 2, 4, 64).max(axis=(2, 4)).reshape(3, 4, 64)
+    np.testing.assert_allclose(to_numpy(classifier(images)), cells @ kernel + bias, rtol=1e-5, atol=1e-5)
+
+
+def test_cell_classifier_needs_a_grid_that_splits_into_the_cells():
+    from keras_attn.models.captioner import cell_classifier
+    from keras_attn.models.captioning import small_cnn
+
+    with pytest.raises(ValueError, match="must split into 2 x 2 cells"):
+        cell_classifier(small_cnn((56, 56, 1), channels=(8, 8, 8, 8)))  # a 7 x 7 grid
+
+
+def test_cell_accuracy_counts_the_occupied_cells_named_right():
+    from keras_attn.datasets import digit_captions
+    from keras_attn.models.captioner import cell_accuracy
+
+    data = digit_captions.load(40, seed=5, split="test")
+    classes = data["cell_classes"].copy()
+    occupied = np.argwhere(classes > 0)
+    wrong = occupied[::3]  # every third digit named wrong (the next class)
+    classes[wrong[:, 0], wrong[:, 1]] = classes[wrong[:, 0], wrong[:, 1]] % (digit_captions.CELL_CLASSES - 1) + 1
+    classes[classes == 0] = 7  # empty cells do not count
+
+    class Oracle:
+        def predict(self, images, verbose=0):
+            np.testing.assert_array_equal(images, data["images"])
+            return np.eye(digit_captions.CELL_CLASSES)[classes]
+
+    expected = 1.0 - len(wrong) / len(occupied)
+    assert cell_accuracy(Oracle(), examples=40, seed=5) == pytest.approx(expected)
+
+
+def test_pretrained_encoder_learns_then_stays_frozen_under_the_decoder():
+    from keras_attn.models.captioner import pretrain_encoder, train_captioner
+    from keras_attn.models.captioning import small_cnn
+
+    encoder = small_cnn(channels=(4, 4, 8, 8))
+    before = [to_numpy(w).copy() for w in encoder.weights]
+    classifier = pretrain_encoder(encoder, steps=2, batch_size=8, epoch_examples=16, verbose=0)
+    assert classifier.get_layer("encoder") is encoder
+    pretrained = [to_numpy(w).copy() for w in encoder.weights]
+    assert all(not np.allclose(a, b) for a, b in zip(before, pretrained))  # every kernel and bias moved
+    model = train_captioner("soft", steps=2, batch_size=8, epoch_examples=16, verbose=0, encoder=encoder)
+    assert not encoder.trainable and model.get_layer("encoder") is encoder
+    for a, b in zip(pretrained, encoder.weights):
+        np.testing.assert_array_equal(a, to_numpy(b))
+    decoder = model.get_layer("decoder")
+    assert decoder.trainable_weights and all(w.trainable for w in decoder.trainable_weights)

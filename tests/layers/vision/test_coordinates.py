@@ -58,7 +58,7 @@ def test_captioner_features_carry_positions():
     features = to_numpy(Captioner(model).features(images))
     reference = to_numpy(keras.Model(model.inputs[0], model.get_layer("features").output)(images))
     np.testing.assert_allclose(features, reference, atol=1e-6)
-    assert features.shape == (2, 64, 66)
+    assert features.shape == (2, 64, 128 + 2)  # digit_encoder: 8 x 8 x 128
     np.testing.assert_allclose(features[0, :8, -2], (2 * np.arange(8) + 1) / 8 - 1, atol=1e-6)  # x along the first row
     np.testing.assert_allclose(features[0, ::8, -1], (2 * np.arange(8) + 1) / 8 - 1, atol=1e-6)  # y down the first column
     pooled = build_captioner("pooled")
