@@ -46,14 +46,20 @@ def test_equals_keras_without_masks(config, with_key, rng):
     np.testing.assert_allclose(to_numpy(gs), to_numpy(ws), atol=1e-5)
 
 
+def _masked_inputs(rng, batch):
+    """Query and value (batch, 5, 6), a padding value mask and an attention mask."""
+    q = rng.standard_normal((batch, 5, 6)).astype("float32")
+    v = rng.standard_normal((batch, 5, 6)).astype("float32")
+    vm = random_mask(rng, batch, 5)
+    am = rng.random((batch, 5, 5)) < 0.7
+    am[:, :, 0] = True  # every query keeps a key, so Keras's rows are never fully masked (it averages those)
+    return q, v, vm, am
+
+
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("return_scores", [False, True])
 def test_equals_keras_with_masks(causal, return_scores, rng):
-    q = rng.standard_normal((4, 5, 6)).astype("float32")
-    v = rng.standard_normal((4, 5, 6)).astype("float32")
-    vm = random_mask(rng, 4, 5)
-    am = rng.random((4, 5, 5)) < 0.7
-    am[:, :, 0] = True  # every query keeps a key, so Keras's rows are never fully masked
+    q, v, vm, am = _masked_inputs(rng, 4)
     ours, ref = _pair({"num_heads": 2, "key_dim": 3}, q, v)
     kwargs = {"value_mask": vm, "attention_mask": am, "use_causal_mask": causal}
     got = ours(q, v, return_attention_scores=return_scores, **kwargs)
@@ -66,11 +72,7 @@ def test_equals_keras_with_masks(causal, return_scores, rng):
 @pytest.mark.parametrize("causal", [False, True])
 def test_weight_gradients_equal_keras(config, causal, rng):
     """The training signal: gradients of every weight equal those through Keras's layer (with masks, XLA on TF and JAX)."""
-    q = rng.standard_normal((3, 5, 6)).astype("float32")
-    v = rng.standard_normal((3, 5, 6)).astype("float32")
-    vm = random_mask(rng, 3, 5)
-    am = rng.random((3, 5, 5)) < 0.7
-    am[:, :, 0] = True  # every query keeps a key (Keras's layer averages fully masked rows)
+    q, v, vm, am = _masked_inputs(rng, 3)
     ours, ref = _pair(config, q, v)
     probe = rng.standard_normal(tuple(ours(q, v).shape)).astype("float32")
 
