@@ -169,6 +169,19 @@ def _swap(x):
     return ops.transpose(x, (0, 1, 3, 2))
 
 
+def _contract_small_first(head, steps):
+    """Whether ``_exact`` lets XLA contract the small operand of ``Q^T dS`` / ``dC^T W`` along its first axis.
+
+    Measured on this project's CPU machines (XLA through TensorFlow 2.21 and
+    jax 0.10; products ``(H, T) x (T, S)``, eight heads): transposing the
+    small operand in memory first is faster for head sizes up to 32 (all T
+    tried, up to 4096) and for T below 1024; from head size 64 and T = 1024
+    up, XLA's own transposed-operand product is about twice as fast. Unknown
+    (dynamic) sizes take the first form.
+    """
+    return head is not None and steps is not None and head >= 64 and steps >= 1024
+
+
 def _exact(mask):
     """``f(q, k, v) -> context`` on ``(B, T, N, H)`` tensors: the ``"einsum"`` path, with a written backward pass.
 
@@ -182,20 +195,23 @@ def _exact(mask):
     Backward, FlashAttention's formulas: with ``dC = dO / l`` and
     ``D = rowsum(dC * O)`` (a sum over the value size, where a softmax's
     gradient sums ``dP * P`` over the keys), ``dS = W (dC V^T - D)``,
-    ``dQ = dS K``, ``dK = dS^T Q``, ``dV = W^T dC``. ``dK`` and ``dV`` are
-    computed transposed, ``Q^T dS`` and ``dC^T W`` with the small operand
-    transposed in memory, then the small ``(H, S)`` result transposed: XLA's
-    CPU matrix products are two to three times slower when they contract
-    the first axis of an operand, most of all of the ``(T, S)`` one
-    (``dS^T Q`` and ``W^T dC``: what autodiff, and Keras's softmax gradient,
-    run). XLA's simplifier folds a transpose that directly follows or feeds
-    a product into it, which would restore the slow form; so the backward
-    pass carries ``-dC``, ``-D`` and ``-dS`` and negates each product (exact
-    in floating point), and divides ``dO^T`` by ``l`` after transposing it:
-    no bare transpose touches those products. The function takes and gives
-    ``(B, T, N, H)`` tensors and moves the heads first inside, in both
-    passes (a few percent faster at T = 128 than transposing outside). The
-    backward pass computes in float32 for half-precision inputs.
+    ``dQ = dS K``, ``dK = dS^T Q``, ``dV = W^T dC``. Autodiff (and Keras's
+    softmax gradient) runs ``dS^T Q`` and ``W^T dC`` as products that
+    contract the first axis of the ``(T, S)`` operand, which XLA's CPU
+    kernels run two to four times slower than a plain product. Here ``dK``
+    and ``dV`` are computed transposed, ``Q^T dS`` and ``dC^T W``, then the
+    small ``(H, S)`` result is transposed; the small operand is either
+    transposed in memory first (a plain product: fastest for head sizes up
+    to 32 and for fewer than 1024 queries) or left for XLA to contract along
+    its first axis (about twice as fast as that from head size 64 and 1024
+    queries up; ``_contract_small_first``). XLA's simplifier folds a
+    transpose that directly follows a product into it, which would restore
+    the slow form; so the backward pass carries ``-dC``, ``-D`` and ``-dS``
+    and negates each product (exact in floating point): no bare transpose
+    follows those products. The function takes and gives ``(B, T, N, H)``
+    tensors and moves the heads first inside, in both passes (a few percent
+    faster at T = 128 than transposing outside). The backward pass computes
+    in float32 for half-precision inputs.
     """
 
     @ops.custom_gradient
@@ -222,9 +238,16 @@ def _exact(mask):
             delta = ops.sum(d_context * unnormalised, axis=-1, keepdims=True) / total  # -D = -rowsum(dC * C / l)
             d_logits = weights * (ops.einsum("bnth,bnsh->bnts", d_context, upcast(v)) - delta)  # -dS = -W (dC V^T - D)
             d_query = -ops.matmul(d_logits, upcast(k))  # dS K
-            d_key = _swap(-ops.matmul(_swap(upcast(q)), d_logits))  # (Q^T dS)^T
-            d_context_t = _swap(upstream) / _swap(-total)  # -dC^T, (B, N, Hv, T): transposed before the division
-            d_value = _swap(-ops.matmul(d_context_t, weights))  # (dC^T W)^T
+            steps = query.shape[1]
+            if _contract_small_first(query.shape[-1], steps):
+                d_key = -ops.einsum("bnth,bnts->bnhs", upcast(q), d_logits)  # Q^T dS
+            else:
+                d_key = -ops.matmul(_swap(upcast(q)), d_logits)
+            if _contract_small_first(value.shape[-1], steps):
+                d_value = -ops.einsum("bnth,bnts->bnhs", d_context, weights)  # dC^T W
+            else:
+                d_value = -ops.matmul(_swap(upstream) / _swap(-total), weights)  # -dC^T divided after the transpose
+            d_key, d_value = _swap(d_key), _swap(d_value)
             grads = (d_query, d_key, d_value)
             return tuple(ops.cast(_heads_first(g), x.dtype) for g, x in zip(grads, (query, key, value)))
 
@@ -346,6 +369,13 @@ def _flash(is_causal, chunk, mask):
             d_out = ops.cast(upstream, acc)
             delta = ops.sum(d_out * out, axis=-1)  # D = rowsum(dO * O), (B, N, T)
 
+            # dK and dV are accumulated transposed, (B, N, H, chunk): Q^T dS and dO^T P (see _exact: the
+            # products dS^T Q and P^T dO are the slow forms), from Q^T and dO^T transposed in memory once
+            # unless XLA contracts Q and dO along their first axis itself (_contract_small_first).
+            first_k, first_v = _contract_small_first(query.shape[3], bq), _contract_small_first(hv, bq)
+            query_t = None if first_k else _swap(upcast(query))
+            d_out_t = None if first_v else _swap(d_out)
+
             def backward_chunk(j, buffers):
                 d_query, d_key, d_value = buffers
                 k_j, v_j = cols_of(key, j), cols_of(value, j)
@@ -355,9 +385,6 @@ def _flash(is_causal, chunk, mask):
                     dq, dk_j, dv_j = carry
                     q_i = rows_of(query, i)
                     do_i = rows_of(d_out, i)
-                    if steps % bq:  # rows shared with block i - 1 are counted there
-                        own_rows = ops.reshape(positions(i, bq, steps)[1], (1, 1, bq, 1))
-                        do_i = ops.where(own_rows, do_i, ops.zeros_like(do_i))
                     first = start(i, bq, steps)
                     lse_i = ops.slice(lse, [0, 0, first], (batch, heads, bq))
                     delta_i = ops.slice(delta, [0, 0, first], (batch, heads, bq))
@@ -365,25 +392,31 @@ def _flash(is_causal, chunk, mask):
                     valid = valid_of(i, j)
                     if valid is not None:
                         weights = ops.where(valid, weights, ops.zeros_like(weights))
-                    if steps % bq:
-                        weights = ops.where(own_rows, weights, ops.zeros_like(weights))
-                    dv_j = dv_j + ops.matmul(ops.transpose(weights, (0, 1, 3, 2)), do_i)  # P^T dO
+                    if steps % bq:  # rows shared with block i - 1 are counted there
+                        weights = ops.where(ops.reshape(positions(i, bq, steps)[1], (1, 1, bq, 1)), weights, ops.zeros_like(weights))
+                    if first_v:
+                        dv_j = dv_j + ops.einsum("bnth,bnts->bnhs", do_i, weights)  # (P^T dO)^T = dO^T P
+                    else:
+                        dv_j = dv_j + ops.matmul(ops.slice(d_out_t, [0, 0, 0, first], (batch, heads, hv, bq)), weights)
                     d_weights = ops.matmul(do_i, ops.transpose(v_acc, (0, 1, 3, 2)))  # dP = dO V^T
-                    d_logits = weights * (d_weights - ops.expand_dims(delta_i, -1))  # dS = P (dP - D)
-                    dk_j = dk_j + ops.matmul(ops.transpose(d_logits, (0, 1, 3, 2)), upcast(q_i))  # dS^T Q
+                    d_logits = weights * (d_weights - ops.expand_dims(delta_i, -1))  # dS = P (dP - D): 0 on shared rows
+                    if first_k:
+                        dk_j = dk_j + ops.einsum("bnth,bnts->bnhs", upcast(q_i), d_logits)  # (dS^T Q)^T = Q^T dS
+                    else:
+                        dk_j = dk_j + ops.matmul(ops.slice(query_t, [0, 0, 0, first], (batch, heads, query.shape[3], bq)), d_logits)
                     dq_i = ops.slice(dq, [0, 0, first, 0], (batch, heads, bq, query.shape[3]))
                     dq = ops.slice_update(dq, [0, 0, first, 0], dq_i + ops.matmul(d_logits, k_acc))  # dS K
                     return dq, dk_j, dv_j
 
                 lowest = 0 if not is_causal else (j * bk) // bq  # causal: blocks entirely before the chunk see none of it
-                init = (d_query, ops.zeros((batch, heads, bk, key.shape[3]), dtype=acc), ops.zeros((batch, heads, bk, hv), dtype=acc))
+                init = (d_query, ops.zeros((batch, heads, key.shape[3], bk), dtype=acc), ops.zeros((batch, heads, hv, bk), dtype=acc))
                 d_query, dk_j, dv_j = ops.fori_loop(lowest, nq, step, init)
                 first = start(j, bk, source)
                 # Columns shared with chunk j - 1 were masked here (zero contribution): adding keeps theirs.
                 dk_old = ops.slice(d_key, [0, 0, first, 0], (batch, heads, bk, key.shape[3]))
                 dv_old = ops.slice(d_value, [0, 0, first, 0], (batch, heads, bk, hv))
-                d_key = ops.slice_update(d_key, [0, 0, first, 0], dk_old + dk_j)
-                d_value = ops.slice_update(d_value, [0, 0, first, 0], dv_old + dv_j)
+                d_key = ops.slice_update(d_key, [0, 0, first, 0], dk_old + _swap(dk_j))
+                d_value = ops.slice_update(d_value, [0, 0, first, 0], dv_old + _swap(dv_j))
                 return d_query, d_key, d_value
 
             zeros = tuple(ops.zeros((batch, heads, x.shape[2], x.shape[3]), dtype=acc) for x in (query, key, value))

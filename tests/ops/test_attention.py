@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_attn.ops import attention_path, causal_mask, multi_head_attention
+from keras_attn.ops import attention, attention_path, causal_mask, multi_head_attention
 from tests._helpers import FiniteDifferences, gradient, np_softmax, numeric_gradient, to_numpy
 
 
@@ -150,8 +150,14 @@ def _masks(rng):
 
 @pytest.mark.parametrize("case", range(6), ids=["none", "keys", "queries", "explicit", "causal", "causal_and_keys"])
 @pytest.mark.parametrize("jit", [False, True], ids=["eager", "xla"])
-def test_einsum_path_gradients_match_autodiff_of_a_plain_softmax(case, jit, rng):
-    """The written backward pass of the einsum path: d/dq, d/dk, d/dv and d/dscale (a tensor) within 1e-5."""
+@pytest.mark.parametrize("contract_first", [False, True], ids=["transposed", "contracted"])
+def test_einsum_path_gradients_match_autodiff_of_a_plain_softmax(case, jit, contract_first, rng, monkeypatch):
+    """The written backward pass of the einsum path: d/dq, d/dk, d/dv and d/dscale (a tensor) within 1e-5.
+
+    ``contract_first``: both forms of the ``Q^T dS`` and ``dC^T W`` products
+    (the shapes here pick one; the other is forced).
+    """
+    monkeypatch.setattr(attention, "_contract_small_first", lambda head, steps: contract_first)
     _, mask, causal = _masks(rng)[case]
     q = rng.standard_normal((2, 5, 3, 4)).astype("float32")
     k = rng.standard_normal((2, 7, 3, 4)).astype("float32")
