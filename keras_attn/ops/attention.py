@@ -37,7 +37,16 @@ def multi_head_attention(
       with the values: ``context = (exp(L - max L) V) / sum exp(L - max L)``,
       which touches the ``(B, T, N, Hv)`` context instead of the
       ``(B, N, T, S)`` weights for the division (a third faster at T = 2048
-      on CPU, see ``BENCHMARKS.md``).
+      on CPU, see ``BENCHMARKS.md``). Its backward pass is written
+      (``keras.ops.custom_gradient``), FlashAttention's formulas on the
+      kept weights: ``D = rowsum(dO * O)``, ``dS = P (dO V^T - D)``,
+      ``dQ = dS K``, and ``dK``, ``dV`` computed as ``(Q^T dS)^T`` and
+      ``(dO^T P)^T``, so that the ``(T, S)`` matrix is never the transposed
+      left operand of a product (``dS^T Q``, ``P^T dO``: what autodiff of
+      the forward pass, and Keras's softmax gradient, run), a form XLA's CPU
+      kernels run two to four times slower. A training step of
+      ``MultiHeadAttention`` is about 1.5x ``keras.layers.MultiHeadAttention``'s
+      at T = 512 and 2048 on CPU (``BENCHMARKS.md``).
 
     Args:
         query, key, value: float tensors as above.
@@ -196,8 +205,8 @@ def _exact(mask):
     ``D = rowsum(dC * O)`` (a sum over the value size, where a softmax's
     gradient sums ``dP * P`` over the keys), ``dS = W (dC V^T - D)``,
     ``dQ = dS K``, ``dK = dS^T Q``, ``dV = W^T dC``. Autodiff (and Keras's
-    softmax gradient) runs ``dS^T Q`` and ``W^T dC`` as products that
-    contract the first axis of the ``(T, S)`` operand, which XLA's CPU
+    softmax gradient) runs ``dS^T Q`` and ``W^T dC`` as written: products
+    whose left operand is the transposed ``(T, S)`` matrix, which XLA's CPU
     kernels run two to four times slower than a plain product. Here ``dK``
     and ``dV`` are computed transposed, ``Q^T dS`` and ``dC^T W``, then the
     small ``(H, S)`` result is transposed; the small operand is either
