@@ -268,12 +268,18 @@ def _exact(mask):
 def _flash(is_causal, chunk, mask):
     """``f(q, k, v) -> context`` on ``(B, N, T, H)`` tensors with a written backward pass.
 
-    ``mask`` (rank 4, broadcastable to ``(B, N, T, S)``, boolean) is closed
-    over: it has no gradient. Blocks have a static size (``min(chunk, T)``
-    queries, ``min(chunk, S)`` keys); the last one starts early enough to end
-    at the sequence's end, and the rows or columns it shares with the previous
-    block are excluded from it (rows: their output gradient is zeroed; columns:
-    masked), so nothing is counted twice and no padding copy is made.
+    FlashAttention's algorithm: the forward pass walks query blocks and,
+    inside each, key chunks with an online softmax, and keeps only the
+    context and the log-sum-exp of every query row; the backward pass
+    recomputes each chunk's weights from them and accumulates ``dK`` and
+    ``dV`` transposed (as in ``_exact``). No ``(T, S)`` tensor exists in
+    either pass. ``mask`` (rank 4, broadcastable to ``(B, N, T, S)``,
+    boolean) is closed over: it has no gradient. Blocks have a static size
+    (``min(chunk, T)`` queries, ``min(chunk, S)`` keys); the last one starts
+    early enough to end at the sequence's end, and the rows or columns it
+    shares with the previous block are excluded from it (rows: their
+    recomputed weights are zeroed in the backward pass; columns: masked), so
+    nothing is counted twice and no padding copy is made.
     """
 
     @ops.custom_gradient
