@@ -71,20 +71,30 @@ def to_numpy(x):
     return keras.ops.convert_to_numpy(x)
 
 
-def gradient(fn, *args):
-    """Gradients of the scalar ``fn(*args)`` with respect to every argument, as numpy."""
+def gradient(fn, *args, jit=False):
+    """Gradients of the scalar ``fn(*args)`` with respect to every argument, as numpy.
+
+    ``jit=True`` computes them XLA-compiled (``tf.function(jit_compile=True)``,
+    ``jax.jit``); PyTorch runs eagerly either way.
+    """
     if BACKEND == "tensorflow":
         import tensorflow as tf
 
-        tensors = [tf.convert_to_tensor(a) for a in args]
-        with tf.GradientTape() as tape:
-            tape.watch(tensors)
-            out = fn(*tensors)
-        return [g.numpy() if g is not None else np.zeros_like(a) for g, a in zip(tape.gradient(out, tensors), args)]
+        def grads(*tensors):
+            with tf.GradientTape() as tape:
+                tape.watch(tensors)
+                out = fn(*tensors)
+            return tape.gradient(out, tensors)
+
+        if jit:
+            grads = tf.function(grads, jit_compile=True)
+        got = grads(*[tf.convert_to_tensor(a) for a in args])
+        return [g.numpy() if g is not None else np.zeros_like(a) for g, a in zip(got, args)]
     if BACKEND == "jax":
         import jax
 
-        return [np.asarray(g) for g in jax.grad(fn, argnums=tuple(range(len(args))))(*args)]
+        grads = jax.grad(fn, argnums=tuple(range(len(args))))
+        return [np.asarray(g) for g in (jax.jit(grads) if jit else grads)(*args)]
     if BACKEND == "torch":
         import torch
 

@@ -37,7 +37,16 @@ def multi_head_attention(
       with the values: ``context = (exp(L - max L) V) / sum exp(L - max L)``,
       which touches the ``(B, T, N, Hv)`` context instead of the
       ``(B, N, T, S)`` weights for the division (a third faster at T = 2048
-      on CPU, see ``BENCHMARKS.md``).
+      on CPU, see ``BENCHMARKS.md``). Its backward pass is written
+      (``keras.ops.custom_gradient``), FlashAttention's formulas on the
+      kept weights: ``D = rowsum(dO * O)``, ``dS = P (dO V^T - D)``,
+      ``dQ = dS K``, and ``dK``, ``dV`` computed as ``(Q^T dS)^T`` and
+      ``(dO^T P)^T``, so that the ``(T, S)`` matrix is never the transposed
+      left operand of a product (``dS^T Q``, ``P^T dO``: what autodiff of
+      the forward pass, and Keras's softmax gradient, run), a form XLA's CPU
+      kernels run two to four times slower. A training step of
+      ``MultiHeadAttention`` is about 1.5x ``keras.layers.MultiHeadAttention``'s
+      at T = 512 and 2048 on CPU (``BENCHMARKS.md``).
 
     Args:
         query, key, value: float tensors as above.
@@ -96,21 +105,16 @@ def multi_head_attention(
             valid = ops.transpose(ops.any(full, axis=-1), (0, 2, 1))  # (B, T, N)
             context = ops.where(ops.expand_dims(valid, -1), context, ops.zeros_like(context))
         return context
-    if path == "chunked":
-        return _chunked_attention(query, key, value, mask, scale, is_causal, chunk_size)
-    if is_causal:
+    if path == "einsum" and is_causal:
         mask = causal_mask(steps, source) if mask is None else ops.logical_and(mask, causal_mask(steps, source))
-    logits = upcast(ops.einsum("btnh,bsnh->bnts", query * ops.cast(scale, query.dtype), key))
     if mask is not None:
-        logits = fill_masked(logits, mask)
-    # The max only keeps exp() in range; the result does not depend on it.
-    weights = ops.exp(logits - ops.stop_gradient(ops.max(logits, axis=-1, keepdims=True)))
-    if mask is not None:
-        weights = ops.where(mask, weights, ops.zeros_like(weights))  # fully masked rows sum to 0
-    total = ops.transpose(ops.sum(weights, axis=-1), (0, 2, 1))  # (B, T, N)
-    context = upcast(ops.einsum("bnts,bsnh->btnh", ops.cast(weights, value.dtype), value))
-    total = ops.where(total > 0, total, ops.ones_like(total))
-    return context / ops.expand_dims(total, -1)
+        mask = _as_rank4(mask)
+    query = query * ops.cast(scale, query.dtype)  # the scale's gradient (a learned scale) flows through this product
+    if path == "einsum":
+        return _exact(mask)(query, key, value)
+    # (B, N, T, H): query blocks are contiguous slices of axis 2.
+    context = _flash(is_causal, chunk_size, mask)(*(_heads_first(x) for x in (query, key, value)))
+    return _heads_first(context)
 
 
 AUTO_CHUNK_SIZE = 256  # fastest of 128 / 256 / 512 / 1024 in a training step at T = 2k and 4k on CPU (TF and JAX)
@@ -164,34 +168,118 @@ def _as_rank4(mask):
     return mask
 
 
-def _chunked_attention(query, key, value, mask, scale, is_causal, chunk):
-    """The ``"chunked"`` path of ``multi_head_attention`` (static ``T`` and ``S``).
+def _heads_first(x):
+    """``(B, T, N, H)`` <-> ``(B, N, T, H)``."""
+    return ops.transpose(x, (0, 2, 1, 3))
 
-    FlashAttention's algorithm written with ``keras.ops.custom_gradient``: the
-    forward pass walks query blocks and, inside each, key chunks with an
-    online softmax, and keeps only the context and the log-sum-exp of every
-    query row; the backward pass recomputes each chunk's weights from them.
-    No ``(T, S)`` tensor exists in either pass: the largest intermediate is one
-    ``(B, N, chunk, chunk)`` block.
+
+def _swap(x):
+    """``x`` with its last two axes swapped."""
+    return ops.transpose(x, (0, 1, 3, 2))
+
+
+def _contract_small_first(head, steps):
+    """Whether ``_exact`` lets XLA contract the small operand of ``Q^T dS`` / ``dC^T W`` along its first axis.
+
+    Measured on this project's CPU machines (XLA through TensorFlow 2.21 and
+    jax 0.10; products ``(H, T) x (T, S)``, eight heads): transposing the
+    small operand in memory first is faster for head sizes up to 32 (all T
+    tried, up to 4096) and for T below 1024; from head size 64 and T = 1024
+    up, XLA's own transposed-operand product is about twice as fast. Unknown
+    (dynamic) sizes take the first form.
     """
-    query = query * ops.cast(scale, query.dtype)  # the scale's gradient flows through this product
-    if mask is not None:
-        mask = _as_rank4(mask)
-    # (B, N, T, H): blocks are contiguous slices of axis 2.
-    query, key, value = (ops.transpose(x, (0, 2, 1, 3)) for x in (query, key, value))
-    context = _flash(is_causal, chunk, mask)(query, key, value)
-    return ops.transpose(context, (0, 2, 1, 3))
+    return head is not None and steps is not None and head >= 64 and steps >= 1024
+
+
+def _exact(mask):
+    """``f(q, k, v) -> context`` on ``(B, T, N, H)`` tensors: the ``"einsum"`` path, with a written backward pass.
+
+    Forward, per head: ``W = exp(L - max L)`` with ``L = Q K^T`` (``W`` is 0
+    where ``mask``, rank 4 and boolean, is ``False``; the mask is closed over
+    and has no gradient), ``l = rowsum(W)``, ``O = (W V) / l``: the softmax is
+    normalised after the product with the values (``l`` is taken as 1 on a
+    fully masked row, whose ``W`` is 0). Kept for the backward pass: ``W``,
+    ``l`` and ``C = W V``.
+
+    Backward, FlashAttention's formulas: with ``dC = dO / l`` and
+    ``D = rowsum(dC * O)`` (a sum over the value size, where a softmax's
+    gradient sums ``dP * P`` over the keys), ``dS = W (dC V^T - D)``,
+    ``dQ = dS K``, ``dK = dS^T Q``, ``dV = W^T dC``. Autodiff (and Keras's
+    softmax gradient) runs ``dS^T Q`` and ``W^T dC`` as written: products
+    whose left operand is the transposed ``(T, S)`` matrix, which XLA's CPU
+    kernels run two to four times slower than a plain product. Here ``dK``
+    and ``dV`` are computed transposed, ``Q^T dS`` and ``dC^T W``, then the
+    small ``(H, S)`` result is transposed; the small operand is either
+    transposed in memory first (a plain product: fastest for head sizes up
+    to 32 and for fewer than 1024 queries) or left for XLA to contract along
+    its first axis (about twice as fast as that from head size 64 and 1024
+    queries up; ``_contract_small_first``). XLA's simplifier folds a
+    transpose that directly follows a product into it, which would restore
+    the slow form; so the backward pass carries ``-dC``, ``-D`` and ``-dS``
+    and negates each product (exact in floating point): no bare transpose
+    follows those products. The function takes and gives ``(B, T, N, H)``
+    tensors and moves the heads first inside, in both passes (a few percent
+    faster at T = 128 than transposing outside). The backward pass computes
+    in float32 for half-precision inputs.
+    """
+
+    @ops.custom_gradient
+    def exact(query, key, value):
+        acc = float_dtype(query.dtype)
+        q, k, v = (_heads_first(x) for x in (query, key, value))  # (B, N, T, H)
+        logits = upcast(ops.einsum("bnth,bnsh->bnts", q, k))
+        if mask is not None:
+            logits = fill_masked(logits, mask)
+        weights = ops.exp(logits - ops.max(logits, axis=-1, keepdims=True))
+        if mask is not None:
+            weights = ops.where(mask, weights, ops.zeros_like(weights))  # fully masked rows sum to 0
+        total = ops.sum(weights, axis=-1, keepdims=True)
+        total = ops.where(total > 0, total, ops.ones_like(total))
+        unnormalised = upcast(ops.matmul(ops.cast(weights, value.dtype), v))  # C = W V, (B, N, T, Hv)
+
+        def grad(*args, upstream=None):
+            if upstream is None:
+                (upstream,) = args
+            # Computed negated (-dC, -D, -dS) and negated back after each product: exact, and no
+            # transpose follows a product directly (see above).
+            upstream = _heads_first(ops.cast(upstream, acc))  # dO, (B, N, T, Hv)
+            d_context = upstream / -total  # -dC = -dO / l
+            delta = ops.sum(d_context * unnormalised, axis=-1, keepdims=True) / total  # -D = -rowsum(dC * C / l)
+            d_logits = weights * (ops.einsum("bnth,bnsh->bnts", d_context, upcast(v)) - delta)  # -dS = -W (dC V^T - D)
+            d_query = -ops.matmul(d_logits, upcast(k))  # dS K
+            steps = query.shape[1]
+            if _contract_small_first(query.shape[-1], steps):
+                d_key = -ops.einsum("bnth,bnts->bnhs", upcast(q), d_logits)  # Q^T dS
+            else:
+                d_key = -ops.matmul(_swap(upcast(q)), d_logits)
+            if _contract_small_first(value.shape[-1], steps):
+                d_value = -ops.einsum("bnth,bnts->bnhs", d_context, weights)  # dC^T W
+            else:
+                d_value = -ops.matmul(_swap(upstream) / _swap(-total), weights)  # -dC^T divided after the transpose
+            d_key, d_value = _swap(d_key), _swap(d_value)
+            grads = (d_query, d_key, d_value)
+            return tuple(ops.cast(_heads_first(g), x.dtype) for g, x in zip(grads, (query, key, value)))
+
+        return _heads_first(unnormalised / total), grad
+
+    return exact
 
 
 def _flash(is_causal, chunk, mask):
     """``f(q, k, v) -> context`` on ``(B, N, T, H)`` tensors with a written backward pass.
 
-    ``mask`` (rank 4, broadcastable to ``(B, N, T, S)``, boolean) is closed
-    over: it has no gradient. Blocks have a static size (``min(chunk, T)``
-    queries, ``min(chunk, S)`` keys); the last one starts early enough to end
-    at the sequence's end, and the rows or columns it shares with the previous
-    block are excluded from it (rows: their output gradient is zeroed; columns:
-    masked), so nothing is counted twice and no padding copy is made.
+    FlashAttention's algorithm: the forward pass walks query blocks and,
+    inside each, key chunks with an online softmax, and keeps only the
+    context and the log-sum-exp of every query row; the backward pass
+    recomputes each chunk's weights from them and accumulates ``dK`` and
+    ``dV`` transposed (as in ``_exact``). No ``(T, S)`` tensor exists in
+    either pass. ``mask`` (rank 4, broadcastable to ``(B, N, T, S)``,
+    boolean) is closed over: it has no gradient. Blocks have a static size
+    (``min(chunk, T)`` queries, ``min(chunk, S)`` keys); the last one starts
+    early enough to end at the sequence's end, and the rows or columns it
+    shares with the previous block are excluded from it (rows: their
+    recomputed weights are zeroed in the backward pass; columns: masked), so
+    nothing is counted twice and no padding copy is made.
     """
 
     @ops.custom_gradient
@@ -296,6 +384,13 @@ def _flash(is_causal, chunk, mask):
             d_out = ops.cast(upstream, acc)
             delta = ops.sum(d_out * out, axis=-1)  # D = rowsum(dO * O), (B, N, T)
 
+            # dK and dV are accumulated transposed, (B, N, H, chunk): Q^T dS and dO^T P (see _exact: the
+            # products dS^T Q and P^T dO are the slow forms), from Q^T and dO^T transposed in memory once
+            # unless XLA contracts Q and dO along their first axis itself (_contract_small_first).
+            first_k, first_v = _contract_small_first(query.shape[3], bq), _contract_small_first(hv, bq)
+            query_t = None if first_k else _swap(upcast(query))
+            d_out_t = None if first_v else _swap(d_out)
+
             def backward_chunk(j, buffers):
                 d_query, d_key, d_value = buffers
                 k_j, v_j = cols_of(key, j), cols_of(value, j)
@@ -305,9 +400,6 @@ def _flash(is_causal, chunk, mask):
                     dq, dk_j, dv_j = carry
                     q_i = rows_of(query, i)
                     do_i = rows_of(d_out, i)
-                    if steps % bq:  # rows shared with block i - 1 are counted there
-                        own_rows = ops.reshape(positions(i, bq, steps)[1], (1, 1, bq, 1))
-                        do_i = ops.where(own_rows, do_i, ops.zeros_like(do_i))
                     first = start(i, bq, steps)
                     lse_i = ops.slice(lse, [0, 0, first], (batch, heads, bq))
                     delta_i = ops.slice(delta, [0, 0, first], (batch, heads, bq))
@@ -315,25 +407,31 @@ def _flash(is_causal, chunk, mask):
                     valid = valid_of(i, j)
                     if valid is not None:
                         weights = ops.where(valid, weights, ops.zeros_like(weights))
-                    if steps % bq:
-                        weights = ops.where(own_rows, weights, ops.zeros_like(weights))
-                    dv_j = dv_j + ops.matmul(ops.transpose(weights, (0, 1, 3, 2)), do_i)  # P^T dO
+                    if steps % bq:  # rows shared with block i - 1 are counted there
+                        weights = ops.where(ops.reshape(positions(i, bq, steps)[1], (1, 1, bq, 1)), weights, ops.zeros_like(weights))
+                    if first_v:
+                        dv_j = dv_j + ops.einsum("bnth,bnts->bnhs", do_i, weights)  # (P^T dO)^T = dO^T P
+                    else:
+                        dv_j = dv_j + ops.matmul(ops.slice(d_out_t, [0, 0, 0, first], (batch, heads, hv, bq)), weights)
                     d_weights = ops.matmul(do_i, ops.transpose(v_acc, (0, 1, 3, 2)))  # dP = dO V^T
-                    d_logits = weights * (d_weights - ops.expand_dims(delta_i, -1))  # dS = P (dP - D)
-                    dk_j = dk_j + ops.matmul(ops.transpose(d_logits, (0, 1, 3, 2)), upcast(q_i))  # dS^T Q
+                    d_logits = weights * (d_weights - ops.expand_dims(delta_i, -1))  # dS = P (dP - D): 0 on shared rows
+                    if first_k:
+                        dk_j = dk_j + ops.einsum("bnth,bnts->bnhs", upcast(q_i), d_logits)  # (dS^T Q)^T = Q^T dS
+                    else:
+                        dk_j = dk_j + ops.matmul(ops.slice(query_t, [0, 0, 0, first], (batch, heads, query.shape[3], bq)), d_logits)
                     dq_i = ops.slice(dq, [0, 0, first, 0], (batch, heads, bq, query.shape[3]))
                     dq = ops.slice_update(dq, [0, 0, first, 0], dq_i + ops.matmul(d_logits, k_acc))  # dS K
                     return dq, dk_j, dv_j
 
                 lowest = 0 if not is_causal else (j * bk) // bq  # causal: blocks entirely before the chunk see none of it
-                init = (d_query, ops.zeros((batch, heads, bk, key.shape[3]), dtype=acc), ops.zeros((batch, heads, bk, hv), dtype=acc))
+                init = (d_query, ops.zeros((batch, heads, key.shape[3], bk), dtype=acc), ops.zeros((batch, heads, hv, bk), dtype=acc))
                 d_query, dk_j, dv_j = ops.fori_loop(lowest, nq, step, init)
                 first = start(j, bk, source)
                 # Columns shared with chunk j - 1 were masked here (zero contribution): adding keeps theirs.
                 dk_old = ops.slice(d_key, [0, 0, first, 0], (batch, heads, bk, key.shape[3]))
                 dv_old = ops.slice(d_value, [0, 0, first, 0], (batch, heads, bk, hv))
-                d_key = ops.slice_update(d_key, [0, 0, first, 0], dk_old + dk_j)
-                d_value = ops.slice_update(d_value, [0, 0, first, 0], dv_old + dv_j)
+                d_key = ops.slice_update(d_key, [0, 0, first, 0], dk_old + _swap(dk_j))
+                d_value = ops.slice_update(d_value, [0, 0, first, 0], dv_old + _swap(dv_j))
                 return d_query, d_key, d_value
 
             zeros = tuple(ops.zeros((batch, heads, x.shape[2], x.shape[3]), dtype=acc) for x in (query, key, value))

@@ -7,6 +7,7 @@ from keras import ops
 
 from keras_attn import GlobalAttention, MultiHeadAttention, SelfAttention
 from keras_attn.ops import multi_head_attention
+from keras_attn.ops import attention
 from keras_attn.ops.attention import attention_path
 from tests._helpers import BACKEND, gradient, to_numpy
 
@@ -52,7 +53,9 @@ def test_outputs_and_gradients_equal_unchunked(causal, masked, rng):
         (9, 9, 2, True, (2, 1, 9, 1)),  # a query mask (fully masked rows)
     ],
 )
-def test_custom_gradient_equals_unchunked(steps, source, chunk, causal, mask_shape, rng):
+@pytest.mark.parametrize("contract_first", [False, True], ids=["transposed", "contracted"])
+def test_custom_gradient_equals_unchunked(steps, source, chunk, causal, mask_shape, contract_first, rng, monkeypatch):
+    monkeypatch.setattr(attention, "_contract_small_first", lambda head, steps: contract_first)  # both product forms
     q = rng.standard_normal((2, steps, 2, 4)).astype("float32")
     k = rng.standard_normal((2, source, 2, 4)).astype("float32")
     v = rng.standard_normal((2, source, 2, 3)).astype("float32")
