@@ -56,10 +56,10 @@ class Checkpoint(keras.callbacks.Callback):
     by side can be compared at the same number of steps.
     """
 
-    def __init__(self, path, kind, args, start):
+    def __init__(self, path, kind, args, start, extra=None):
         super().__init__()
         self.path, self.kind, self.args, self.start, self.steps = Path(path), kind, args, start, 0
-        self.extra = {}
+        self.extra = extra or {}  # more training info (the pretrained encoder's)
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
@@ -120,8 +120,7 @@ def main(argv=None):
         path = out / f"digit_captioner_{kind}.keras"
         if not args.evaluate:
             start = time.time()
-            checkpoint = Checkpoint(path, kind, args, start)
-            checkpoint.extra = encoder_info
+            checkpoint = Checkpoint(path, kind, args, start, extra=encoder_info)
             captioning.train_captioner(
                 kind,
                 steps=args.steps,

@@ -35,9 +35,10 @@ PAD, START, END = "<pad>", "<start>", "<end>"
 VOCAB = (PAD, START, END) + WORDS
 WORD_INDEX = {w: i for i, w in enumerate(VOCAB)}
 MAX_DIGITS = 4
-#: Grid cells per canvas (2 × 2, in reading order) and the classes of ``cell_classes``: 0 empty,
-#: ``1 + digit`` a small digit, ``11 + digit`` a large one.
-CELLS = (CANVAS // CELL) ** 2
+#: Cells per side of the layout (2), cells per canvas (2 × 2, in reading order) and the classes of
+#: ``cell_classes``: 0 empty, ``1 + digit`` a small digit, ``11 + digit`` a large one.
+GRID = CANVAS // CELL
+CELLS = GRID**2
 CELL_CLASSES = 1 + 2 * len(DIGIT_WORDS)
 #: Longest caption: 4 digits with 2 words each and 3 relations (2 "left of" + 1 "above").
 MAX_WORDS = 2 * MAX_DIGITS + 5
@@ -158,10 +159,10 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
     captions = []
     for i in range(n):
         k = int(rng.integers(min_digits, max_digits + 1))
-        cells = sorted(int(c) for c in rng.choice(4, size=k, replace=False))  # reading order
+        cells = sorted(int(c) for c in rng.choice(CELLS, size=k, replace=False))  # reading order
         picks = rng.choice(len(images), size=k, replace=False)
         sizes = [("small", "large")[int(b)] for b in rng.integers(0, 2, size=k)]
-        grid = [divmod(c, 2) for c in cells]
+        grid = [divmod(c, GRID) for c in cells]
         for j, ((row, col), pick, size) in enumerate(zip(grid, picks, sizes)):
             patch = patches[size][pick]
             side = SIZES[size]

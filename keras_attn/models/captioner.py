@@ -9,7 +9,7 @@ import numpy as np
 from keras_attn._assets import shipped_file
 from keras_attn.datasets import digit_captions
 from keras_attn.models import caption_metrics as metrics
-from keras_attn.models.captioning import beam_search, show_and_tell, show_attend_tell, small_cnn
+from keras_attn.models.captioning import beam_search, feature_grid, show_and_tell, show_attend_tell, small_cnn
 
 #: The shipped models (see ``saved_models/make_digit_captioner.py``).
 DEFAULT_MODELS = {"soft": "digit_captioner_soft.keras", "hard": "digit_captioner_hard.keras"}
@@ -94,9 +94,9 @@ def cell_classifier(encoder):
     >>> tuple(cell_classifier(small_cnn()).output.shape)
     (None, 4, 21)
     """
-    side = digit_captions.CANVAS // digit_captions.CELL
+    side = digit_captions.GRID
     image = keras.Input(encoder.input.shape[1:], name="image")
-    grid = encoder(image)
+    grid = feature_grid(encoder, image)
     _, height, width, depth = grid.shape
     if height % side or width % side:
         raise ValueError(f"the encoder's grid ({height} x {width}) must split into {side} x {side} cells")

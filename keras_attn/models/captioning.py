@@ -340,14 +340,20 @@ def small_cnn(image_shape=(64, 64, 1), channels=(16, 32, 64, 64), name="encoder"
     return keras.Model(image, x, name=name)
 
 
+def feature_grid(encoder, image):
+    """``encoder(image)``, checked to be a feature grid ``(batch, H, W, D)`` (a clear ``ValueError`` otherwise)."""
+    grid = encoder(image)
+    if len(grid.shape) != 4:
+        raise ValueError(f"the encoder must return a feature grid (batch, H, W, D); got shape {grid.shape}")
+    return grid
+
+
 def _grid_model(encoder, image_shape, sequence_length, decoder, pool, name):
     if encoder is None:
         encoder = small_cnn(image_shape)
     image = keras.Input(image_shape, name="image")
     captions = keras.Input((sequence_length,), dtype="int32", name="captions")
-    grid = encoder(image)
-    if len(grid.shape) != 4:
-        raise ValueError(f"the encoder must return a feature grid (batch, H, W, D); got shape {grid.shape}")
+    grid = feature_grid(encoder, image)
     _, height, width, depth = grid.shape
     if pool:
         features = keras.layers.Reshape((1, depth), name="features")(keras.layers.GlobalAveragePooling2D(name="pool")(grid))
