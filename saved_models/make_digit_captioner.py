@@ -3,18 +3,25 @@
     python saved_models/make_digit_captioner.py                # train soft, pooled, hard
     python saved_models/make_digit_captioner.py --evaluate     # score them -> digit_captioner_results.json
 
-Training, in two stages, as in Xu et al. (whose encoder was a pretrained
+Training, in stages; the encoder is pretrained as in Xu et al. (whose encoder was a pretrained
 classifier):
 
 1. ``pretrain_encoder(steps=encoder_steps, batch_size=batch_size, seed=0)``
    (a ``digit_encoder()``):
-   the encoder learns what each ``2 × 2`` grid cell of a canvas holds (nothing,
-   or a small or large digit of a class), on fresh canvases of the *training*
-   digit images. Its held-out cell accuracy is recorded.
-2. For each kind, ``train_captioner(kind, steps, batch_size, seed=0,
-   encoder=...)`` with that encoder frozen: only the decoder learns, on fresh
-   canvases of the training digit images (data seeds ``0, 1, ...``,
+   the encoder learns what each position of its ``8 × 8`` grid shows
+   (``digit_captions.grid_classes``: a small or large digit of a class at the
+   position nearest the digit's centre, background away from the digits), on
+   fresh canvases of the *training* digit images. Its held-out digit accuracy
+   is recorded.
+2. ``soft`` and ``pooled``: ``train_captioner(kind, steps, batch_size,
+   seed=0, encoder=...)`` with that encoder frozen: only the decoder learns,
+   on fresh canvases of the training digit images (data seeds ``0, 1, ...``,
    ``--epoch-examples`` canvases each).
+3. ``hard``: ``train_captioner("hard", hard_steps, learning_rate=1e-3,
+   seed=1, warm_start=<the soft model>)``: a copy of the soft model with hard
+   attention (sampled cells, REINFORCE), trained for ``--hard-steps`` more
+   batches of new canvases (data seeds ``1000, 1001, ...``). ``--kinds hard``
+   alone starts from the soft model on disk (no pretraining then).
 
 After every epoch the model is written
 (without optimizer state) to ``digit_captioner_{kind}.keras``, a copy to
@@ -47,6 +54,7 @@ import keras  # noqa: E402
 from keras_attn.models import captioner as captioning  # noqa: E402
 
 EVAL_SEED, EVAL_EXAMPLES = 12345, 1000
+HARD_STEPS, HARD_LEARNING_RATE = 800, 1e-3
 
 
 class Checkpoint(keras.callbacks.Callback):
@@ -56,9 +64,10 @@ class Checkpoint(keras.callbacks.Callback):
     by side can be compared at the same number of steps.
     """
 
-    def __init__(self, path, kind, args, start, extra=None):
+    def __init__(self, path, kind, args, start, planned_steps, extra=None):
         super().__init__()
         self.path, self.kind, self.args, self.start, self.steps = Path(path), kind, args, start, 0
+        self.planned_steps = planned_steps
         self.extra = extra or {}  # more training info (the pretrained encoder's)
 
     def on_train_batch_end(self, batch, logs=None):
@@ -72,7 +81,7 @@ class Checkpoint(keras.callbacks.Callback):
         self.info = {
             "kind": self.kind,
             "steps": self.steps,
-            "planned_steps": self.args.steps,
+            "planned_steps": self.planned_steps,
             "batch_size": self.args.batch_size,
             "seed": self.args.seed,
             "penalty": self.args.penalty,
@@ -89,6 +98,8 @@ def main(argv=None):
     parser.add_argument("--kinds", nargs="+", default=["soft", "pooled", "hard"], choices=["soft", "pooled", "hard"])
     parser.add_argument("--steps", type=int, default=2400)
     parser.add_argument("--encoder-steps", type=int, default=640, help="pretraining batches of the encoder (0: train it end to end with the decoder)")
+    parser.add_argument("--hard-steps", type=int, default=HARD_STEPS, help="hard-attention batches, starting from the soft model")
+    parser.add_argument("--hard-learning-rate", type=float, default=HARD_LEARNING_RATE)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument(
@@ -104,7 +115,7 @@ def main(argv=None):
     out = Path(args.out)
     results_path = out / "digit_captioner_results.json"
     encoder, encoder_info = None, {}
-    if not args.evaluate and args.encoder_steps > 0:
+    if not args.evaluate and args.encoder_steps > 0 and {"soft", "pooled"} & set(args.kinds):
         start = time.time()
         # the encoder is built inside, after the seed is set: the same weights every run
         classifier = captioning.pretrain_encoder(steps=args.encoder_steps, batch_size=args.batch_size, seed=args.seed, verbose=2)
@@ -112,25 +123,28 @@ def main(argv=None):
         encoder_info = {
             "encoder_steps": args.encoder_steps,
             "encoder_seconds": round(time.time() - start, 1),
-            # held-out canvases (test digit images, the evaluation seed): digits whose cell the encoder names right
-            "encoder_cell_accuracy": captioning.cell_accuracy(classifier, EVAL_EXAMPLES, seed=EVAL_SEED),
+            # held-out canvases (test digit images, the evaluation seed): digits the encoder names right at their centre
+            "encoder_digit_accuracy": captioning.digit_accuracy(classifier, EVAL_EXAMPLES, seed=EVAL_SEED),
         }
         print("encoder", json.dumps(encoder_info), flush=True)
     for kind in args.kinds:
         path = out / f"digit_captioner_{kind}.keras"
         if not args.evaluate:
             start = time.time()
-            checkpoint = Checkpoint(path, kind, args, start, extra=encoder_info)
+            if kind == "hard":
+                # a copy of the soft model (trained above, or on disk) with hard attention, trained on more fresh canvases
+                soft_path = out / "digit_captioner_soft.keras"
+                info = json.loads(soft_path.with_suffix(".json").read_text())
+                extra = {key: value for key, value in info.items() if key.startswith("encoder_")}
+                extra.update(warm_start=soft_path.name, warm_start_steps=info["steps"], learning_rate=args.hard_learning_rate)
+                steps = args.hard_steps
+                train = {"learning_rate": args.hard_learning_rate, "seed": args.seed + 1, "warm_start": captioning.Captioner.load(soft_path).model}
+            else:
+                extra, steps = encoder_info, args.steps
+                train = {"seed": args.seed, "penalty": args.penalty, "encoder": encoder}
+            checkpoint = Checkpoint(path, kind, args, start, steps, extra=extra)
             captioning.train_captioner(
-                kind,
-                steps=args.steps,
-                batch_size=args.batch_size,
-                epoch_examples=args.epoch_examples,
-                seed=args.seed,
-                penalty=args.penalty,
-                verbose=2,
-                callbacks=[checkpoint],
-                encoder=encoder,
+                kind, steps=steps, batch_size=args.batch_size, epoch_examples=args.epoch_examples, verbose=2, callbacks=[checkpoint], **train
             )
             print(kind, json.dumps(checkpoint.info), flush=True)
         else:

@@ -105,6 +105,45 @@ def decode(ids):
     return words
 
 
+def grid_classes(data, grid=8):
+    """What a ``grid × grid`` feature grid over the canvases should say where: the encoder's pretraining target.
+
+    For each canvas of ``data`` (a ``load`` result), the grid position whose
+    centre is nearest the centre of a digit's ink box gets that digit's class
+    (coded as ``cell_classes``: ``1 + digit`` small, ``11 + digit`` large);
+    the other positions whose centre lies inside a digit's box get ``-1``
+    (no target: they see part of a digit, neither its centre nor the
+    background); all other positions get ``0`` (background). A position
+    ``(row, column)`` covers pixels ``[row · s, (row + 1) · s)`` with
+    ``s = CANVAS / grid``.
+
+    Returns:
+        int32 ``(n, grid, grid)``.
+
+    Example:
+
+    >>> from keras_attn.datasets import digit_captions
+    >>> data = digit_captions.load(2, seed=0)
+    >>> targets = digit_captions.grid_classes(data)
+    >>> targets.shape, [int((t > 0).sum()) for t in targets] == data["counts"].tolist()
+    ((2, 8, 8), True)
+    """
+    if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 1 or CANVAS % grid:
+        raise ValueError(f"grid must be a positive divisor of the canvas size {CANVAS}; got {grid!r}")
+    boxes, counts, cells = np.asarray(data["boxes"]), np.asarray(data["counts"]), np.asarray(data["cell_classes"])
+    centres = (np.arange(grid) + 0.5) * (CANVAS / grid)
+    out = np.zeros((len(boxes), grid, grid), np.int32)
+    for i, (image_boxes, k) in enumerate(zip(boxes, counts)):
+        for x0, y0, x1, y1 in image_boxes[: int(k)]:
+            inside_x, inside_y = (centres >= x0) & (centres < x1), (centres >= y0) & (centres < y1)
+            out[i][np.ix_(inside_y, inside_x)] = -1
+        for x0, y0, x1, y1 in image_boxes[: int(k)]:
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            cell = int(cy // CELL) * GRID + int(cx // CELL)  # the layout cell the digit was drawn in
+            out[i, np.argmin(np.abs(centres - cy)), np.argmin(np.abs(centres - cx))] = cells[i, cell]
+    return out
+
+
 def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
     """``n`` captioned canvases.
 
@@ -131,7 +170,7 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
         * ``cell_classes``: int32 ``(n, 4)``, what each grid cell holds (cells
           in reading order): ``0`` nothing, ``1 + digit`` a small digit,
           ``11 + digit`` a large one (``CELL_CLASSES`` classes). The
-          encoder's pretraining target (``keras_attn.models.captioner.pretrain_encoder``).
+          encoder's pretraining target is made from it (``grid_classes``).
 
     Example:
 

@@ -1,6 +1,6 @@
 """Model builders made of keras_attn layers."""
 
-from keras_attn.models.captioner import Captioner, cell_accuracy, cell_classifier, digit_encoder, pretrain_encoder, train_captioner
+from keras_attn.models.captioner import Captioner, digit_accuracy, digit_encoder, grid_classifier, pretrain_encoder, train_captioner, with_attention
 from keras_attn.models.captioning import CaptionDecoder, beam_search, greedy_search, show_and_tell, show_attend_tell, small_cnn
 from keras_attn.models.han import han, han_attention
 from keras_attn.models.ram import RecurrentAttentionModel
@@ -15,10 +15,10 @@ __all__ = [
     "DateTranslator",
     "RecurrentAttentionModel",
     "beam_search",
-    "cell_accuracy",
-    "cell_classifier",
+    "digit_accuracy",
     "digit_encoder",
     "greedy_search",
+    "grid_classifier",
     "han",
     "han_attention",
     "pretrain_encoder",
@@ -28,4 +28,5 @@ __all__ = [
     "small_cnn",
     "train_captioner",
     "train_date_translator",
+    "with_attention",
 ]

@@ -64,6 +64,37 @@ def test_cell_classes_name_what_each_cell_holds(data):
     assert data["cell_classes"].max() < dc.CELL_CLASSES
 
 
+def test_grid_classes_mark_each_digit_centre_and_the_background(data):
+    """Oracle: per pixel, which box covers it and which pixel is nearest each box centre, then sampled at cell centres."""
+    for grid in (8, 16, 4):
+        targets = dc.grid_classes(data, grid)
+        assert targets.shape == (60, grid, grid) and targets.dtype == np.int32
+        step = dc.CANVAS // grid
+        centre = (np.arange(grid) + 0.5) * step
+        for i in range(60):
+            expected = np.zeros((grid, grid), int)
+            cells = data["cell_classes"][i]
+            for j in range(int(data["counts"][i])):
+                x0, y0, x1, y1 = data["boxes"][i, j]
+                for r in range(grid):
+                    for c in range(grid):
+                        if x0 <= centre[c] < x1 and y0 <= centre[r] < y1:
+                            expected[r, c] = -1
+            for j in range(int(data["counts"][i])):
+                x0, y0, x1, y1 = data["boxes"][i, j]
+                distance = [[abs(centre[c] - (x0 + x1) / 2) + abs(centre[r] - (y0 + y1) / 2) for c in range(grid)] for r in range(grid)]
+                r, c = np.unravel_index(np.argmin(distance), (grid, grid))
+                expected[r, c] = cells[2 * int((y0 + y1) / 2 >= dc.CELL) + int((x0 + x1) / 2 >= dc.CELL)]
+            np.testing.assert_array_equal(targets[i], expected, err_msg=f"canvas {i}, grid {grid}")
+            assert sorted(targets[i][targets[i] > 0]) == sorted(cells[cells > 0])
+
+
+@pytest.mark.parametrize("grid", [0, 7, 2.0, True])
+def test_grid_classes_needs_a_divisor_of_the_canvas(data, grid):
+    with pytest.raises(ValueError, match="positive divisor of the canvas size 64"):
+        dc.grid_classes(data, grid)
+
+
 def test_large_digits_are_test_images():
     """A large digit is pasted unscaled: its ink equals the ink of one image of the split (and of no train image)."""
     data = dc.load(20, seed=0, split="test", min_digits=2, max_digits=2)

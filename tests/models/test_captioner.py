@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_attn.models import CaptionDecoder, beam_search, greedy_search
+from keras_attn.models import CaptionDecoder, beam_search, greedy_search, small_cnn
 from keras_attn.models import caption_metrics as metrics
 from keras_attn.models.captioner import _as_images
 from tests._helpers import to_numpy
@@ -183,46 +183,65 @@ def test_shipped_captioner_reloads_with_identical_captions(kind, tmp_path):
 # ---- the pretrained encoder ----------------------------------------------------------------------------------
 
 
-def test_cell_classifier_max_pools_each_cell_then_scores_it():
-    """Oracle: the encoder's grid, max over each cell's 4 x 4 block in numpy, then the Dense layer's weights."""
-    from keras_attn.models.captioner import cell_classifier
+def test_grid_classifier_scores_every_position_of_the_grid():
+    """Oracle: the encoder's grid, then the Dense layer's weights applied at each position in numpy."""
+    from keras_attn.models.captioner import grid_classifier
     from keras_attn.models.captioning import small_cnn
 
     keras.utils.set_random_seed(3)
-    classifier = cell_classifier(small_cnn())
+    classifier = grid_classifier(small_cnn())
     images = np.random.default_rng(0).random((3, 64, 64, 1)).astype("float32")
     grid = to_numpy(classifier.get_layer("encoder")(images))  # (3, 8, 8, 64)
-    kernel, bias = (to_numpy(w) for w in classifier.get_layer("cell_classes").weights)
-    cells = grid.reshape(3, 2, 4, 2, 4, 64).max(axis=(2, 4)).reshape(3, 4, 64)
-    np.testing.assert_allclose(to_numpy(classifier(images)), cells @ kernel + bias, rtol=1e-5, atol=1e-5)
+    kernel, bias = (to_numpy(w) for w in classifier.get_layer("grid_classes").weights)
+    np.testing.assert_allclose(to_numpy(classifier(images)), grid @ kernel + bias, rtol=1e-5, atol=1e-5)
 
 
-def test_cell_classifier_needs_a_grid_that_splits_into_the_cells():
-    from keras_attn.models.captioner import cell_classifier
+def test_grid_classifier_needs_a_square_grid_that_divides_the_canvas():
+    from keras_attn.models.captioner import grid_classifier
     from keras_attn.models.captioning import small_cnn
 
-    with pytest.raises(ValueError, match="must split into 2 x 2 cells"):
-        cell_classifier(small_cnn((56, 56, 1), channels=(8, 8, 8, 8)))  # a 7 x 7 grid
+    with pytest.raises(ValueError, match="must be square, with a side that divides the canvas"):
+        grid_classifier(small_cnn((56, 56, 1), channels=(8, 8, 8, 8)))  # a 7 x 7 grid
+    with pytest.raises(ValueError, match="must be square"):
+        grid_classifier(small_cnn((64, 32, 1), channels=(8, 8, 8, 8)))  # 8 x 4
 
 
-def test_cell_accuracy_counts_the_occupied_cells_named_right():
+def test_digit_accuracy_counts_the_digits_named_right_at_their_centre():
     from keras_attn.datasets import digit_captions
-    from keras_attn.models.captioner import cell_accuracy
+    from keras_attn.models.captioner import digit_accuracy
 
     data = digit_captions.load(40, seed=5, split="test")
-    classes = data["cell_classes"].copy()
-    occupied = np.argwhere(classes > 0)
-    wrong = occupied[::3]  # every third digit named wrong (the next class)
-    classes[wrong[:, 0], wrong[:, 1]] = classes[wrong[:, 0], wrong[:, 1]] % (digit_captions.CELL_CLASSES - 1) + 1
-    classes[classes == 0] = 7  # empty cells do not count
+    targets = digit_captions.grid_classes(data, 8)
+    classes = np.maximum(targets, 0)
+    centres = np.argwhere(targets > 0)
+    wrong = centres[::3]  # every third digit named wrong (the next class)
+    classes[wrong[:, 0], wrong[:, 1], wrong[:, 2]] = classes[wrong[:, 0], wrong[:, 1], wrong[:, 2]] % (digit_captions.CELL_CLASSES - 1) + 1
+    classes[targets <= 0] = 7  # the background and the rest of each digit do not count
+    assert len(centres) == data["counts"].sum()
 
     class Oracle:
+        output = keras.KerasTensor((None, 8, 8, digit_captions.CELL_CLASSES))
+
         def predict(self, images, verbose=0):
             np.testing.assert_array_equal(images, data["images"])
             return np.eye(digit_captions.CELL_CLASSES)[classes]
 
-    expected = 1.0 - len(wrong) / len(occupied)
-    assert cell_accuracy(Oracle(), examples=40, seed=5) == pytest.approx(expected)
+    expected = 1.0 - len(wrong) / len(centres)
+    assert digit_accuracy(Oracle(), examples=40, seed=5) == pytest.approx(expected)
+
+
+def test_grid_targets_weigh_digit_centres_up_and_the_rest_of_each_digit_out():
+    from keras_attn.datasets import digit_captions
+    from keras_attn.models.captioner import DIGIT_WEIGHT, _grid_targets, grid_classifier
+    from keras_attn.models.captioning import small_cnn
+
+    data = digit_captions.load(6, seed=2)
+    images, classes, weights = _grid_targets(grid_classifier(small_cnn(channels=(4, 4, 4, 4))))(data)
+    expected = digit_captions.grid_classes(data, 8)
+    assert images is data["images"]
+    np.testing.assert_array_equal(weights, np.select([expected > 0, expected == 0], [DIGIT_WEIGHT, 1.0], 0.0))
+    np.testing.assert_array_equal(classes[expected >= 0], expected[expected >= 0])
+    assert classes.min() >= 0
 
 
 def test_pretrained_encoder_learns_then_stays_frozen_under_the_decoder():
@@ -241,3 +260,54 @@ def test_pretrained_encoder_learns_then_stays_frozen_under_the_decoder():
         np.testing.assert_array_equal(a, to_numpy(b))
     decoder = model.get_layer("decoder")
     assert decoder.trainable_weights and all(w.trainable for w in decoder.trainable_weights)
+
+
+# ---- a hard model from a soft one ----------------------------------------------------------------------------
+
+
+def test_with_attention_copies_the_weights_and_switches_the_mode():
+    from keras_attn.datasets import digit_captions
+    from keras_attn.models.captioner import build_captioner, with_attention
+
+    keras.utils.set_random_seed(4)
+    soft = build_captioner("soft", encoder=small_cnn(channels=(4, 4, 8, 8)), units=16, embed_dim=8, attention_units=8)
+    hard = with_attention(soft, "hard")
+    assert hard.get_layer("decoder").attention == "hard" and soft.get_layer("decoder").attention == "soft"
+    for a, b in zip(soft.weights, hard.weights):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    data = digit_captions.load(3, seed=1)
+    inputs = [data["images"], data["tokens"]]
+    np.testing.assert_allclose(to_numpy(with_attention(hard, "soft")(inputs)), to_numpy(soft(inputs)), rtol=1e-6, atol=1e-6)
+    # hard at inference: the context is the feature of the highest-scoring cell (oracle: the soft weights' argmax)
+    features = to_numpy(keras.Model(soft.inputs[0], soft.get_layer("features").output)(data["images"]))
+    _, weights = hard.get_layer("decoder")([features, data["tokens"]], return_attention_scores=True)
+    _, alphas = soft.get_layer("decoder")([features, data["tokens"]], return_attention_scores=True)
+    np.testing.assert_array_equal(to_numpy(weights), np.eye(features.shape[1])[to_numpy(alphas).argmax(-1)])
+
+
+def test_with_attention_needs_an_attention_model():
+    from keras_attn.models.captioner import build_captioner, with_attention
+
+    with pytest.raises(ValueError, match="not a show_attend_tell model"):
+        with_attention(build_captioner("pooled", encoder=small_cnn(channels=(4, 4, 4, 4))), "hard")
+    with pytest.raises(ValueError, match="not a show_attend_tell model"):
+        with_attention(small_cnn(channels=(4, 4, 4, 4)), "hard")
+    with pytest.raises(ValueError, match="attention"):
+        with_attention(build_captioner("soft", encoder=small_cnn(channels=(4, 4, 4, 4))), "glance")
+
+
+def test_train_captioner_warm_starts_from_a_trained_model_with_its_encoder_frozen():
+    from keras_attn.models.captioner import build_captioner, train_captioner
+
+    keras.utils.set_random_seed(5)
+    soft = build_captioner("soft", encoder=small_cnn(channels=(4, 4, 8, 8)), units=16, embed_dim=8, attention_units=8)
+    before = {w.path: to_numpy(w).copy() for w in soft.weights}
+    hard = train_captioner("hard", steps=2, batch_size=8, epoch_examples=16, verbose=0, warm_start=soft)
+    assert hard is not soft and hard.get_layer("decoder").attention == "hard"
+    assert not hard.get_layer("encoder").trainable
+    for w in hard.get_layer("encoder").weights:
+        np.testing.assert_array_equal(to_numpy(w), before[w.path])
+    kernel = hard.get_layer("decoder").lstm_kernel
+    assert not np.allclose(to_numpy(kernel), before[kernel.path])  # the decoder trained from the copied weights
+    for w in soft.weights:  # the warm start itself is left alone
+        np.testing.assert_array_equal(to_numpy(w), before[w.path])
