@@ -59,8 +59,8 @@ def _resize_matrix(size, source=digits.DIGIT_SIZE):
 def _resized(images, size):
     if size == images.shape[1]:
         return images.astype(np.float32) / 255.0
-    r = _resize_matrix(size)
-    return np.einsum("ij,njk,lk->nil", r, images.astype(np.float32) / 255.0, r).astype(np.float32)
+    r = _resize_matrix(size).astype(np.float32)
+    return (r @ (images.astype(np.float32) / 255.0) @ r.T).astype(np.float32)
 
 
 def caption_words(labels, sizes, cells):
@@ -144,7 +144,7 @@ def grid_classes(data, grid=8):
     return out
 
 
-def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
+def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS, distort=False):
     """``n`` captioned canvases.
 
     Args:
@@ -154,6 +154,11 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
             of ``keras_attn.datasets.digits`` (disjoint images).
         min_digits, max_digits: digits per canvas, ``2 <= min <= max <= 4``
             by default.
+        distort: ``True`` draws every digit with a random small affine
+            distortion (``digits.distort``'s defaults; its randomness comes
+            from a stream of its own, so the layout, the digits and the
+            captions are those of ``distort=False``): augmentation for
+            training. ``False`` (default) draws the digits as they are.
 
     Returns:
         A dict of numpy arrays:
@@ -188,6 +193,7 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
     images, classes = digits.load(split)
     patches = {name: _resized(images, side) for name, side in SIZES.items()}
     rng = np.random.default_rng(seed)
+    warp = rng.spawn(1)[0] if distort else None  # a stream of its own: the same layout and captions either way
     out = np.zeros((n, CANVAS, CANVAS), np.float32)
     tokens = np.zeros((n, SEQUENCE_LENGTH), np.int32)
     labels = np.full((n, MAX_DIGITS), -1, np.int64)
@@ -196,6 +202,7 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
     counts = np.zeros((n,), np.int64)
     cell_classes = np.zeros((n, CELLS), np.int32)
     captions = []
+    placed = []  # (canvas, digit, image index, size, top, left), in drawing order
     for i in range(n):
         k = int(rng.integers(min_digits, max_digits + 1))
         cells = sorted(int(c) for c in rng.choice(CELLS, size=k, replace=False))  # reading order
@@ -203,14 +210,10 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
         sizes = [("small", "large")[int(b)] for b in rng.integers(0, 2, size=k)]
         grid = [divmod(c, GRID) for c in cells]
         for j, ((row, col), pick, size) in enumerate(zip(grid, picks, sizes)):
-            patch = patches[size][pick]
             side = SIZES[size]
             top = row * CELL + int(rng.integers(0, CELL - side + 1))
             left = col * CELL + int(rng.integers(0, CELL - side + 1))
-            region = out[i, top : top + side, left : left + side]
-            np.maximum(region, patch, out=region)
-            ys, xs = np.nonzero(patch > 0)
-            boxes[i, j] = (left + xs.min(), top + ys.min(), left + xs.max() + 1, top + ys.max() + 1)
+            placed.append((i, j, pick, size, top, left))
             labels[i, j] = classes[pick]
             cell_classes[i, cells[j]] = 1 + classes[pick] + len(DIGIT_WORDS) * (size == "large")
         words, index = caption_words(labels[i, :k], sizes, grid)
@@ -218,6 +221,16 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS):
         word_index[i, :k] = index
         counts[i] = k
         captions.append(" ".join(words))
+    if warp is not None and placed:  # every placed digit its own distortion, the two sizes of each made at once
+        warped = digits.distort(images[[p[2] for p in placed]], warp)
+        patches = {name: _resized(warped, side) for name, side in SIZES.items()}
+    for m, (i, j, pick, size, top, left) in enumerate(placed):
+        side = SIZES[size]
+        patch = patches[size][pick if warp is None else m]
+        region = out[i, top : top + side, left : left + side]
+        np.maximum(region, patch, out=region)
+        ys, xs = np.nonzero(patch > 0)
+        boxes[i, j] = (left + xs.min(), top + ys.min(), left + xs.max() + 1, top + ys.max() + 1)
     return {
         "images": out[..., None],
         "tokens": tokens,

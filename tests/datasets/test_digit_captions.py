@@ -128,3 +128,19 @@ def test_bad_arguments():
         dc.load(2, min_digits=3, max_digits=2)
     with pytest.raises(ValueError, match="split must be one of"):
         dc.load(2, split="valid")
+
+
+def test_distort_keeps_the_layout_and_captions_and_warps_the_digits():
+    plain = dc.load(40, seed=9, split="train")
+    warped = dc.load(40, seed=9, split="train", distort=True)
+    for key in ("tokens", "labels", "word_index", "counts", "cell_classes"):
+        np.testing.assert_array_equal(plain[key], warped[key])
+    assert plain["captions"] == warped["captions"]
+    assert not np.array_equal(plain["images"], warped["images"])
+    np.testing.assert_array_equal(warped["images"], dc.load(40, seed=9, split="train", distort=True)["images"])
+    # the boxes are the warped digits' ink boxes, inside the digits' cells
+    for i in range(40):
+        for j in range(int(warped["counts"][i])):
+            x0, y0, x1, y1 = warped["boxes"][i, j]
+            assert warped["images"][i, y0:y1, x0:x1].max() > 0
+            assert abs(x0 - plain["boxes"][i, j, 0]) <= 8 and abs(y1 - plain["boxes"][i, j, 3]) <= 8

@@ -143,3 +143,57 @@ def test_compose_too_small_canvas_and_bad_arguments():
         digits.cluttered(1, distractors=-1)
     with pytest.raises(ValueError, match="min_digits must be"):
         digits.compose(1, num_digits=2, min_digits=3)
+
+
+def _scipy_distort(image, matrix, offset):
+    """The same transform by scipy.ndimage (rows/columns order, bilinear, zero outside) as an oracle."""
+    ndimage = pytest.importorskip("scipy.ndimage")
+    centre = (np.array(image.shape[::-1]) - 1) / 2.0  # (x, y)
+    inverse = np.linalg.inv(matrix)
+    # scipy maps output (row, col) to input inverse_rc @ (row, col) + offset_rc
+    swap = np.array([[0, 1], [1, 0]])
+    inverse_rc = swap @ inverse @ swap
+    offset_xy = centre - inverse @ (centre + offset)
+    return ndimage.affine_transform(image.astype(np.float64), inverse_rc, offset=offset_xy[::-1], order=1, mode="constant", cval=0.0)
+
+
+def test_distort_matches_scipy_with_the_drawn_transforms():
+    images, _ = digits.load("test")
+    images = images[:6]
+    seed = 11
+    warped = digits.distort(images.astype(np.float32), seed=seed, rotation=20, scale=0.2, shear=0.4, shift=3)
+    # the parameters distort documents, drawn in the documented order from the same generator
+    rng = np.random.default_rng(seed)
+    angle = np.deg2rad(rng.uniform(-20, 20, 6))
+    zoom = rng.uniform(0.8, 1.2, 6)
+    slant = rng.uniform(-0.4, 0.4, 6)
+    shift = rng.uniform(-3, 3, (6, 2))
+    for i in range(6):
+        rotate = np.array([[np.cos(angle[i]), -np.sin(angle[i])], [np.sin(angle[i]), np.cos(angle[i])]])
+        matrix = zoom[i] * rotate @ np.array([[1.0, slant[i]], [0.0, 1.0]])
+        expected = _scipy_distort(images[i], matrix, shift[i])
+        np.testing.assert_allclose(warped[i], expected, atol=1e-3)
+        assert np.abs(warped[i] - images[i]).max() > 10  # it did move
+
+
+def test_distort_identity_shift_dtype_determinism_and_errors():
+    images, _ = digits.load("train")
+    images = images[:5]
+    same = digits.distort(images, seed=0, rotation=0, scale=0, shear=0, shift=0)
+    assert same.dtype == np.uint8
+    np.testing.assert_array_equal(same, images)
+    # a whole-pixel shift is a roll with zero fill: check it with shift drawn as exactly (2, -1)
+    moved = digits._affine(images, np.tile(np.eye(2), (5, 1, 1)), np.tile([2.0, -1.0], (5, 1)))
+    expected = np.zeros_like(images)
+    expected[:, :-1, 2:] = images[:, 1:, :-2]
+    np.testing.assert_array_equal(moved, expected)
+    np.testing.assert_array_equal(digits.distort(images, seed=4), digits.distort(images, seed=4))
+    assert not np.array_equal(digits.distort(images, seed=4), digits.distort(images, seed=5))
+    assert digits.distort(images.astype(np.float64) / 255, seed=1).dtype == np.float32
+    assert digits.distort(images[:0]).shape == (0, 28, 28)
+    with pytest.raises(ValueError, match="shape \\(N, H, W\\)"):
+        digits.distort(images[0])
+    with pytest.raises(ValueError, match="rotation must be a number >= 0"):
+        digits.distort(images, rotation=-1)
+    with pytest.raises(ValueError, match="scale must be below 1"):
+        digits.distort(images, scale=1.0)
