@@ -11,17 +11,24 @@ classifier):
    the encoder learns what each position of its ``8 × 8`` grid shows
    (``digit_captions.grid_classes``: a small or large digit of a class at the
    position nearest the digit's centre, background away from the digits), on
-   fresh canvases of the *training* digit images. Its held-out digit accuracy
-   is recorded.
-2. ``soft`` and ``pooled``: ``train_captioner(kind, steps, batch_size,
-   seed=0, encoder=...)`` with that encoder frozen: only the decoder learns,
-   on fresh canvases of the training digit images (data seeds ``0, 1, ...``,
-   ``--epoch-examples`` canvases each).
+   fresh canvases of the *training* digit images. Its held-out digit
+   accuracy is recorded.
+2. ``soft`` and ``pooled``, the same two steps for both:
+   a. ``train_captioner(kind, steps, batch_size, seed=0, encoder=...)``
+      with that encoder frozen: only the decoder learns, on fresh canvases
+      of the training digit images (data seeds ``0, 1, ...``,
+      ``--epoch-examples`` canvases each);
+   b. ``--fine-tune-steps`` more batches (of ``--fine-tune-batch-size``, data
+      seeds ``2000, 2001, ...``) end to end: the encoder is trainable too,
+      the learning rate ``--fine-tune-learning-rate`` (3e-4).
+      ``--fine-tune-only`` runs this step alone, on the models that step a
+      wrote to disk.
 3. ``hard``: ``train_captioner("hard", hard_steps, learning_rate=1e-3,
-   seed=1, warm_start=<the soft model>)``: a copy of the soft model with hard
-   attention (sampled cells, REINFORCE), trained for ``--hard-steps`` more
-   batches of new canvases (data seeds ``1000, 1001, ...``). ``--kinds hard``
-   alone starts from the soft model on disk (no pretraining then).
+   seed=1, warm_start=<the soft model>)``: a copy of the soft
+   model with hard attention (sampled cells, REINFORCE), its encoder frozen,
+   trained for ``--hard-steps`` more batches of new canvases (data seeds
+   ``1000, 1001, ...``). ``--kinds hard`` alone starts from the soft model
+   on disk (no pretraining then).
 
 After every epoch the model is written
 (without optimizer state) to ``digit_captioner_{kind}.keras``, a copy to
@@ -55,6 +62,7 @@ from keras_attn.models import captioner as captioning  # noqa: E402
 
 EVAL_SEED, EVAL_EXAMPLES = 12345, 1000
 HARD_STEPS, HARD_LEARNING_RATE = 800, 1e-3
+FINE_TUNE_STEPS, FINE_TUNE_BATCH_SIZE, FINE_TUNE_LEARNING_RATE = 1600, 64, 3e-4
 
 
 class Checkpoint(keras.callbacks.Callback):
@@ -64,9 +72,9 @@ class Checkpoint(keras.callbacks.Callback):
     by side can be compared at the same number of steps.
     """
 
-    def __init__(self, path, kind, args, start, planned_steps, extra=None):
+    def __init__(self, path, kind, args, start, planned_steps, extra=None, steps_before=0):
         super().__init__()
-        self.path, self.kind, self.args, self.start, self.steps = Path(path), kind, args, start, 0
+        self.path, self.kind, self.args, self.start, self.steps = Path(path), kind, args, start, steps_before
         self.planned_steps = planned_steps
         self.extra = extra or {}  # more training info (the pretrained encoder's)
 
@@ -100,6 +108,14 @@ def main(argv=None):
     parser.add_argument("--encoder-steps", type=int, default=640, help="pretraining batches of the encoder (0: train it end to end with the decoder)")
     parser.add_argument("--hard-steps", type=int, default=HARD_STEPS, help="hard-attention batches, starting from the soft model")
     parser.add_argument("--hard-learning-rate", type=float, default=HARD_LEARNING_RATE)
+    parser.add_argument(
+        "--fine-tune-steps", type=int, default=FINE_TUNE_STEPS, help="end-to-end batches (encoder trainable) after the decoder's; 0: none"
+    )
+    parser.add_argument("--fine-tune-batch-size", type=int, default=FINE_TUNE_BATCH_SIZE)
+    parser.add_argument(
+        "--fine-tune-only", action="store_true", help="only the end-to-end step, on the soft/pooled models on disk (after --fine-tune-steps 0)"
+    )
+    parser.add_argument("--fine-tune-learning-rate", type=float, default=FINE_TUNE_LEARNING_RATE)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument(
@@ -113,9 +129,12 @@ def main(argv=None):
     parser.add_argument("--evaluate", action="store_true", help="only evaluate the models already written")
     args = parser.parse_args(argv)
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     results_path = out / "digit_captioner_results.json"
     encoder, encoder_info = None, {}
-    if not args.evaluate and args.encoder_steps > 0 and {"soft", "pooled"} & set(args.kinds):
+    if args.fine_tune_only and (args.evaluate or args.fine_tune_steps <= 0 or "hard" in args.kinds):
+        parser.error("--fine-tune-only needs --fine-tune-steps > 0 and --kinds soft and/or pooled, without --evaluate")
+    if not args.evaluate and not args.fine_tune_only and args.encoder_steps > 0 and {"soft", "pooled"} & set(args.kinds):
         start = time.time()
         # the encoder is built inside, after the seed is set: the same weights every run
         classifier = captioning.pretrain_encoder(steps=args.encoder_steps, batch_size=args.batch_size, seed=args.seed, verbose=2)
@@ -139,13 +158,37 @@ def main(argv=None):
                 extra.update(warm_start=soft_path.name, warm_start_steps=info["steps"], learning_rate=args.hard_learning_rate)
                 steps = args.hard_steps
                 train = {"learning_rate": args.hard_learning_rate, "seed": args.seed + 1, "warm_start": captioning.Captioner.load(soft_path).model}
+            elif args.fine_tune_only:  # the decoder step's model and info, from disk
+                info = json.loads(path.with_suffix(".json").read_text())
+                if info.get("steps") != args.steps or "fine_tune_steps" in info:
+                    raise SystemExit(f"{path} is not a model of the decoder step ({args.steps} steps, no fine-tuning): {info}")
+                extra = {key: value for key, value in info.items() if key.startswith("encoder_")}
+                start -= info["train_seconds"]
+                model = captioning.Captioner.load(path).model
             else:
                 extra, steps = encoder_info, args.steps
                 train = {"seed": args.seed, "penalty": args.penalty, "encoder": encoder}
-            checkpoint = Checkpoint(path, kind, args, start, steps, extra=extra)
-            captioning.train_captioner(
-                kind, steps=steps, batch_size=args.batch_size, epoch_examples=args.epoch_examples, verbose=2, callbacks=[checkpoint], **train
-            )
+            if kind == "hard" or not args.fine_tune_only:
+                checkpoint = Checkpoint(path, kind, args, start, steps, extra=extra)
+                model = captioning.train_captioner(
+                    kind, steps=steps, batch_size=args.batch_size, epoch_examples=args.epoch_examples, verbose=2, callbacks=[checkpoint],
+                    **train,
+                )
+            if kind != "hard" and args.fine_tune_steps > 0:
+                # the whole model, encoder included, learns from the captions at a small learning rate
+                model.get_layer("encoder").trainable = True
+                extra = {
+                    **extra,
+                    "decoder_steps": args.steps,
+                    "fine_tune_steps": args.fine_tune_steps,
+                    "fine_tune_batch_size": args.fine_tune_batch_size,
+                    "fine_tune_learning_rate": args.fine_tune_learning_rate,
+                }
+                checkpoint = Checkpoint(path, kind, args, start, args.steps + args.fine_tune_steps, extra=extra, steps_before=args.steps)
+                captioning.train_captioner(
+                    kind, steps=args.fine_tune_steps, batch_size=args.fine_tune_batch_size, learning_rate=args.fine_tune_learning_rate,
+                    seed=args.seed + 2, epoch_examples=args.epoch_examples, verbose=2, callbacks=[checkpoint], model=model,
+                )
             print(kind, json.dumps(checkpoint.info), flush=True)
         else:
             info = json.loads((out / f"digit_captioner_{kind}.json").read_text())

@@ -316,3 +316,26 @@ def test_train_captioner_warm_starts_from_a_trained_model_with_its_encoder_froze
     assert not np.allclose(to_numpy(kernel), before[kernel.path])  # the decoder trained from the copied weights
     for w in soft.weights:  # the warm start itself is left alone
         np.testing.assert_array_equal(to_numpy(w), before[w.path])
+
+
+def test_train_captioner_fine_tunes_end_to_end_on_distorted_digits(monkeypatch):
+    from keras_attn.datasets import digit_captions
+    from keras_attn.models.captioner import build_captioner, train_captioner
+
+    seen = []
+    load = digit_captions.load
+    monkeypatch.setattr(digit_captions, "load", lambda *a, **k: seen.append(k.get("distort")) or load(*a, **k))
+    keras.utils.set_random_seed(6)
+    soft = build_captioner("soft", encoder=small_cnn(channels=(4, 4, 8, 8)), units=16, embed_dim=8, attention_units=8)
+    before = {w.path: to_numpy(w).copy() for w in soft.weights}
+    tuned = train_captioner(
+        "soft", steps=2, batch_size=8, epoch_examples=16, verbose=0, warm_start=soft, train_encoder=True, distort=True
+    )
+    assert seen and all(seen)  # every training batch came from distorted digits
+    assert tuned.get_layer("encoder").trainable
+    moved = [not np.allclose(to_numpy(w), before[w.path]) for w in tuned.get_layer("encoder").weights]
+    assert all(moved)  # every encoder kernel and bias learned from the captions
+    for w in soft.weights:
+        np.testing.assert_array_equal(to_numpy(w), before[w.path])
+    with pytest.raises(ValueError, match="one of model, warm_start and encoder"):
+        train_captioner("soft", steps=1, model=tuned, warm_start=soft)
