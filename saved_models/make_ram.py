@@ -35,16 +35,16 @@ sys.path.insert(0, str(HERE.parent))
 # The recipe of the shipped model.
 RECIPE = {
     "seed": 0,
-    "epochs": 30,
+    "epochs": 90,
     "examples": 8000,
     "batch_size": 64,
     "learning_rate": 0.002,
-    "clutter_fraction": 0.0,
+    "clutter_fraction": 0.5,
     "final_learning_rate": 0.0001,
 }
 MODEL = {
     "num_glimpses": 6,
-    "patch_size": 12,
+    "patch_size": 8,
     "num_scales": 3,
     "location_std": 0.15,
     "core": "lstm",
