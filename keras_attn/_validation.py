@@ -62,7 +62,7 @@ def seed(value, kind="an integer"):
 
 def non_negative(name, value):
     """Raises ``ValueError`` unless ``value`` is a number >= 0; returns it as a float."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
         raise ValueError(f"{name} must be a number >= 0; got {value!r}")
     return float(value)
 

@@ -191,7 +191,6 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS, distort=
     ):
         raise ValueError(f"need 1 <= min_digits <= max_digits <= {MAX_DIGITS}; got {min_digits!r}, {max_digits!r}")
     images, classes = digits.load(split)
-    patches = {name: _resized(images, side) for name, side in SIZES.items()}
     rng = np.random.default_rng(seed)
     warp = rng.spawn(1)[0] if distort else None  # a stream of its own: the same layout and captions either way
     out = np.zeros((n, CANVAS, CANVAS), np.float32)
@@ -221,12 +220,15 @@ def load(n, seed=0, split="train", min_digits=2, max_digits=MAX_DIGITS, distort=
         word_index[i, :k] = index
         counts[i] = k
         captions.append(" ".join(words))
-    if warp is not None and placed:  # every placed digit its own distortion, the two sizes of each made at once
-        warped = digits.distort(images[[p[2] for p in placed]], warp)
-        patches = {name: _resized(warped, side) for name, side in SIZES.items()}
-    for m, (i, j, pick, size, top, left) in enumerate(placed):
+    chosen = np.array([p[2] for p in placed], dtype=np.int64)
+    if warp is None:  # the split's images, each resized once to both sizes
+        source, rows = images, chosen
+    else:  # every placed digit its own distortion
+        source, rows = digits.distort(images[chosen], warp), np.arange(len(chosen))
+    patches = {name: _resized(source, side) for name, side in SIZES.items()}
+    for row, (i, j, _, size, top, left) in zip(rows, placed):
         side = SIZES[size]
-        patch = patches[size][pick if warp is None else m]
+        patch = patches[size][row]
         region = out[i, top : top + side, left : left + side]
         np.maximum(region, patch, out=region)
         ys, xs = np.nonzero(patch > 0)

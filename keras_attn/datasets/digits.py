@@ -38,6 +38,8 @@ import os
 
 import numpy as np
 
+from keras_attn import _validation
+
 DIGIT_SIZE = 28
 SPLITS = ("train", "test")
 TEST_EVERY = 5  # every fifth image of a class (positions 4, 9, ...) is a test image
@@ -167,9 +169,7 @@ def distort(images, seed=0, rotation=15.0, scale=0.15, shear=0.3, shift=2.0):
     images = np.asarray(images)
     if images.ndim != 3:
         raise ValueError(f"images must have shape (N, H, W); received shape {images.shape}")
-    for name, value in (("rotation", rotation), ("scale", scale), ("shear", shear), ("shift", shift)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value >= 0:
-            raise ValueError(f"{name} must be a number >= 0; got {value!r}")
+    _validation.each(_validation.non_negative, rotation=rotation, scale=scale, shear=shear, shift=shift)
     if scale >= 1:
         raise ValueError(f"scale must be below 1 (the zoom is 1 ± scale); got {scale!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
