@@ -46,11 +46,13 @@ MODEL = {
     "num_glimpses": 6,
     "patch_size": 8,
     "num_scales": 3,
+    "scale_factor": 2,
     "location_std": 0.15,
     "core": "lstm",
     "units": 256,
     "glimpse_units": 128,
     "location_units": 128,
+    "reinforce_weight": 1.0,
 }
 EVAL = {"examples": 5000, "translated_seed": 10001, "cluttered_seed": 10002}
 
@@ -64,12 +66,13 @@ NAMES = {
 }
 
 
-def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, **overrides):
+def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, architecture=None, **overrides):
     """Trains and evaluates ``parts`` (all four by default); each writes ``ram_result_<part>.json`` in ``out``.
 
     When every part's result is in ``out``, writes ``ram_translated_digits.json``
     (recipe + table) and prints the table. The parts are independent (same
     seeds, same canvases), so they may also run as separate processes.
+    ``overrides`` change ``RECIPE``, ``architecture`` (a dict) ``MODEL``.
     """
     import keras
 
@@ -77,6 +80,7 @@ def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, **overrides):
     from keras_attn.models import ram_digits as rd
 
     recipe = {**RECIPE, **overrides}
+    architecture = {**MODEL, **(architecture or {})}
     evaluation = {**EVAL, "examples": eval_examples or EVAL["examples"]}
     train = {k: recipe[k] for k in RECIPE}
     tests = {
@@ -89,7 +93,7 @@ def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, **overrides):
     def build(part):
         keras.utils.set_random_seed(recipe["seed"])
         if part in ("ram", "random"):
-            model = RecurrentAttentionModel(10, seed=recipe["seed"], policy="learned" if part == "ram" else "random", **MODEL)
+            model = RecurrentAttentionModel(10, seed=recipe["seed"], policy="learned" if part == "ram" else "random", **architecture)
             model(tests["translated"][0][:2])
             return model
         if part == "fc":  # as many parameters as the RAM
@@ -126,7 +130,7 @@ def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, **overrides):
     if not all(path.exists() for path in found.values()):
         return None
     rows = {p: json.loads(path.read_text()) for p, path in found.items()}
-    info = {"recipe": recipe, "model": MODEL, "eval": evaluation, "backend": keras.backend.backend(), "results": rows}
+    info = {"recipe": recipe, "model": architecture, "eval": evaluation, "backend": keras.backend.backend(), "results": rows}
     (out / "ram_translated_digits.json").write_text(json.dumps(info, indent=1) + "\n")
     print()
     print(table(rows))
@@ -152,11 +156,14 @@ def main(argv=None):
     parser.add_argument("--out", default=str(HERE))
     parser.add_argument("--only", action="append", choices=PARTS, help="train and evaluate only this part (repeatable)")
     parser.add_argument("--eval-examples", type=int, default=EVAL["examples"], help="test canvases of each kind")
-    for key, value in RECIPE.items():
+    for key, value in {**RECIPE, **MODEL}.items():
         parser.add_argument("--" + key.replace("_", "-"), type=type(value), default=value)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    make(args.out, parts=tuple(args.only or PARTS), eval_examples=args.eval_examples, **{k: getattr(args, k) for k in RECIPE})
+    make(
+        args.out, parts=tuple(args.only or PARTS), eval_examples=args.eval_examples, architecture={k: getattr(args, k) for k in MODEL},
+        **{k: getattr(args, k) for k in RECIPE},
+    )
     return 0
 
 

@@ -70,9 +70,19 @@ def _compile(model, steps, learning_rate, **kwargs):
     )
 
 
-def digit_encoder(image_shape=(digit_captions.CANVAS, digit_captions.CANVAS, 1)):
-    """The shipped captioners' encoder: ``small_cnn`` with ``(32, 64, 128, 128)`` channels, an ``8 × 8 × 128`` grid."""
-    return small_cnn(image_shape, channels=(32, 64, 128, 128))
+#: The channels of ``digit_encoder``'s four convolutions (the shipped captioners').
+ENCODER_CHANNELS = (48, 96, 192, 192)
+
+
+def digit_encoder(image_shape=(digit_captions.CANVAS, digit_captions.CANVAS, 1), channels=ENCODER_CHANNELS):
+    """The shipped captioners' encoder: ``small_cnn`` with ``ENCODER_CHANNELS``, an ``8 × 8 × 192`` grid.
+
+    ``channels``: four widths (three poolings, so the grid stays ``8 × 8``); the last is the feature size.
+    """
+    channels = tuple(channels)
+    if len(channels) != 4:
+        raise ValueError(f"channels must be 4 convolution widths (an 8 x 8 grid); got {channels!r}")
+    return small_cnn(image_shape, channels=tuple(_validation.positive_int(f"channels[{i}]", c) for i, c in enumerate(channels)))
 
 
 #: Pretraining canvases are drawn with seeds from here on (captioning uses ``seed * 1000 + epoch``).
@@ -124,8 +134,8 @@ def _grid_targets(classifier):
 
 
 def pretrain_encoder(
-    encoder=None, steps=640, batch_size=128, learning_rate=3e-3, seed=0, epoch_examples=4096, verbose=1, callbacks=None,
-    distort=False,
+    encoder=None, steps=2000, batch_size=128, learning_rate=3e-3, seed=0, epoch_examples=4096, verbose=1, callbacks=None,
+    distort=False, channels=None,
 ):
     """Pretrains an image encoder to find and recognise the digits of the captioning canvases; returns its ``grid_classifier``.
 
@@ -141,6 +151,8 @@ def pretrain_encoder(
     has a place to peak. Adam with a cosine decay, ``steps`` batches,
     sparse cross-entropy per position. The returned model's layer
     ``"encoder"`` is the trained encoder (the same object as ``encoder``).
+    ``channels`` sizes the ``digit_encoder`` built (after seeding) when no
+    ``encoder`` is given.
 
     ``distort=True`` draws every training digit with a random small affine
     distortion (``digit_captions.load(distort=True)``). The shipped recipe
@@ -149,8 +161,10 @@ def pretrain_encoder(
     more captions right and its attention peaked on the digit less often
     (see ``docs/captioning.md``).
     """
+    if encoder is not None and channels is not None:
+        raise ValueError("pass encoder or channels, not both (channels sizes the digit_encoder built when encoder is None)")
     keras.utils.set_random_seed(seed)
-    classifier = grid_classifier(digit_encoder() if encoder is None else encoder)
+    classifier = grid_classifier(digit_encoder(channels=channels or ENCODER_CHANNELS) if encoder is None else encoder)
     _compile(classifier, steps, learning_rate)
     return _fit_on_fresh_canvases(
         classifier, _grid_targets(classifier), steps, batch_size, epoch_examples, PRETRAIN_SEEDS + seed * 1000, verbose, callbacks,

@@ -262,6 +262,24 @@ def test_pretrained_encoder_learns_then_stays_frozen_under_the_decoder():
     assert decoder.trainable_weights and all(w.trainable for w in decoder.trainable_weights)
 
 
+def test_digit_encoder_channels_and_pretrain_encoder_builds_one_of_them():
+    from keras_attn.models.captioner import ENCODER_CHANNELS, digit_encoder, pretrain_encoder
+
+    assert tuple(digit_encoder().output.shape) == (None, 8, 8, ENCODER_CHANNELS[-1])
+    kernels = [layer.kernel.shape for layer in digit_encoder(channels=(4, 6, 8, 10)).layers if hasattr(layer, "kernel")]
+    assert [tuple(k) for k in kernels] == [(3, 3, 1, 4), (3, 3, 4, 6), (3, 3, 6, 8), (3, 3, 8, 10)]
+    for bad in [(4, 6, 8), (4, 6, 8, 0), (4, 6, 8, 2.5)]:
+        with pytest.raises(ValueError, match="channels"):
+            digit_encoder(channels=bad)
+    classifier = pretrain_encoder(steps=1, batch_size=4, epoch_examples=4, verbose=0, channels=(2, 2, 2, 3))
+    assert tuple(classifier.get_layer("encoder").output.shape) == (None, 8, 8, 3)
+    again = pretrain_encoder(steps=1, batch_size=4, epoch_examples=4, verbose=0, channels=(2, 2, 2, 3))
+    for a, b in zip(classifier.weights, again.weights):  # seeded before the encoder is built
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+    with pytest.raises(ValueError, match="encoder or channels"):
+        pretrain_encoder(digit_encoder(channels=(2, 2, 2, 2)), steps=1, channels=(2, 2, 2, 2))
+
+
 # ---- a hard model from a soft one ----------------------------------------------------------------------------
 
 

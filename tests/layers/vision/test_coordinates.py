@@ -51,14 +51,14 @@ def test_mixed_precision_and_unknown_batch():
 
 def test_captioner_features_carry_positions():
     """The attention captioner's decoder sees each location's (x, y); the pooled baseline does not."""
-    from keras_attn.models.captioner import Captioner, build_captioner
+    from keras_attn.models.captioner import ENCODER_CHANNELS, Captioner, build_captioner
 
     images = np.random.default_rng(1).random((2, 64, 64, 1)).astype("float32")
     model = build_captioner("soft", seed=0)
     features = to_numpy(Captioner(model).features(images))
     reference = to_numpy(keras.Model(model.inputs[0], model.get_layer("features").output)(images))
     np.testing.assert_allclose(features, reference, atol=1e-6)
-    assert features.shape == (2, 64, 128 + 2)  # digit_encoder: 8 x 8 x 128
+    assert features.shape == (2, 64, ENCODER_CHANNELS[-1] + 2)  # digit_encoder: an 8 x 8 grid
     np.testing.assert_allclose(features[0, :8, -2], (2 * np.arange(8) + 1) / 8 - 1, atol=1e-6)  # x along the first row
     np.testing.assert_allclose(features[0, ::8, -1], (2 * np.arange(8) + 1) / 8 - 1, atol=1e-6)  # y down the first column
     pooled = build_captioner("pooled")
