@@ -164,7 +164,7 @@ def pretrain_encoder(
     if encoder is not None and channels is not None:
         raise ValueError("pass encoder or channels, not both (channels sizes the digit_encoder built when encoder is None)")
     keras.utils.set_random_seed(seed)
-    classifier = grid_classifier(digit_encoder(channels=channels or ENCODER_CHANNELS) if encoder is None else encoder)
+    classifier = grid_classifier(digit_encoder(channels=ENCODER_CHANNELS if channels is None else channels) if encoder is None else encoder)
     _compile(classifier, steps, learning_rate)
     return _fit_on_fresh_canvases(
         classifier, _grid_targets(classifier), steps, batch_size, epoch_examples, PRETRAIN_SEEDS + seed * 1000, verbose, callbacks,
