@@ -38,7 +38,8 @@ class RecurrentAttentionModel(ArgsMixin, keras.Model):
       baseline networks read ``stop_gradient(h_t)``, so the classifier's
       gradient never reaches them and theirs never reaches the core.
     * **Inference follows the policy mean**: ``l_t = tanh(W_l h_t)``,
-      deterministic. ``model(images, trajectories=M)`` instead averages the
+      deterministic, and cut from the graph like the sampled locations (a
+      loss on the logits never trains the location network). ``model(images, trajectories=M)`` instead averages the
       class probabilities of ``M`` sampled trajectories (returned as log
       probabilities).
 
@@ -174,8 +175,8 @@ class RecurrentAttentionModel(ArgsMixin, keras.Model):
                     log_probs.append(attn_ops.gaussian_log_prob(sampled, mean, self.location_std))
                     baselines.append(ops.squeeze(self.baseline(hidden), -1))
                     location = ops.clip(sampled, -1.0, 1.0)
-                else:
-                    location = mean
+                else:  # the deterministic path: cut from the graph like the sampled one
+                    location = ops.stop_gradient(mean)
             locations.append(location)
         logits = self.classifier(output)
         locations = ops.stack(locations, axis=1)

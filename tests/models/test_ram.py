@@ -100,6 +100,9 @@ def _loss_gradients(model, variables, images, labels, part):
 
     def loss(*values):
         with keras.StatelessScope(state_mapping=list(zip(variables, values))):
+            if part == "deterministic":  # the cross-entropy of the policy-mean path
+                logits = model(images)
+                return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
             out = model(images, training=True)
             if part == "classification":
                 return keras.ops.mean(
@@ -128,6 +131,11 @@ def test_gradients_flow_where_they_should(rng):
     assert np.abs(to_core).max() > 1e-6
     # and the policy terms do not reach the core (they read stop_gradient(h_t))
     np.testing.assert_array_equal(_loss_gradients(model, [core], images, labels, "policy")[0], 0.0)
+    # on the deterministic path (inference) the locations are cut from the graph as well:
+    # a loss on its logits trains the core but sends nothing to the location network
+    to_locator, to_core = _loss_gradients(model, [locator, core], images, labels, "deterministic")
+    np.testing.assert_array_equal(to_locator, 0.0)
+    assert np.abs(to_core).max() > 1e-6
 
 
 def test_location_network_learns_under_fit(rng):
