@@ -18,6 +18,7 @@ SAVED_MODELS = saved_models_dir()
 DEFAULT_MODEL = shipped_file("date_translator.keras")
 VOCAB_FILE = "date_translator_vocab.json"
 SAVEDMODEL_DIR = "date_translator_savedmodel"
+SAVE_FORMATS = ("keras", "h5", "savedmodel")
 
 #: The eight test sentences of the assignment's notebook and their answers.
 SHOWCASE = {
@@ -130,8 +131,26 @@ class DateTranslator:
             model, meta["human_vocab"], meta["machine_vocab"], meta["Tx"], meta["Ty"], meta["n_s"], meta.get("info"), unknown
         )
 
-    def save(self, directory, formats=("keras", "h5", "savedmodel")):
-        """Writes ``date_translator.keras`` / ``.h5`` / ``_savedmodel/`` and the vocabulary file."""
+    def save(self, directory, formats=None):
+        """Writes ``date_translator.keras`` / ``.h5`` / ``_savedmodel/`` and the vocabulary file.
+
+        ``formats`` names the model files to write, out of ``"keras"``,
+        ``"h5"`` and ``"savedmodel"`` (the TensorFlow backend only); ``None``
+        writes every format the backend can, ``()`` only the vocabulary file.
+        Returns the paths written.
+        """
+        backend = keras.backend.backend()
+        if formats is None:
+            formats = SAVE_FORMATS if backend == "tensorflow" else SAVE_FORMATS[:2]
+        formats = (formats,) if isinstance(formats, str) else tuple(formats)
+        unknown = [f for f in formats if f not in SAVE_FORMATS]
+        if unknown:
+            raise ValueError(f"formats must be among {SAVE_FORMATS}; got {unknown}")
+        if "savedmodel" in formats and backend != "tensorflow":
+            raise ValueError(
+                f"a SavedModel can only be written on the TensorFlow backend (this is {backend}); "
+                "save formats=('keras', 'h5') here, or run with KERAS_BACKEND=tensorflow"
+            )
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         model = self.model
@@ -147,7 +166,7 @@ class DateTranslator:
         if "h5" in formats:
             clean.save(directory / "date_translator.h5")
             written.append(directory / "date_translator.h5")
-        if "savedmodel" in formats and keras.backend.backend() == "tensorflow":
+        if "savedmodel" in formats:
             clean.export(str(directory / SAVEDMODEL_DIR), verbose=False)
             written.append(directory / SAVEDMODEL_DIR)
         meta = {

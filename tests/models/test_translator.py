@@ -211,3 +211,22 @@ def test_shipped_files_hold_no_optimizer_state():
     with zipfile.ZipFile(SAVED_MODELS / "date_translator.keras") as z:
         with z.open("model.weights.h5") as raw, h5py.File(raw) as f:
             assert "optimizer" not in f or not len(f["optimizer"].get("vars", []))
+
+
+def test_save_writes_the_formats_asked_for_and_refuses_what_the_backend_cannot(translator, tmp_path):
+    import keras
+
+    on_tf = keras.backend.backend() == "tensorflow"
+    written = translator.save(tmp_path / "default")
+    names = sorted(p.name for p in written)
+    expected = ["date_translator.h5", "date_translator.keras", VOCAB_FILE] + (["date_translator_savedmodel"] * on_tf)
+    assert names == sorted(expected) and all(p.exists() for p in written)
+    again = DateTranslator.load(tmp_path / "default" / "date_translator.keras")
+    assert again.translate(list(SHOWCASE)) == list(SHOWCASE.values())
+    only = translator.save(tmp_path / "one", formats="keras")
+    assert sorted(p.name for p in only) == sorted(["date_translator.keras", VOCAB_FILE])
+    with pytest.raises(ValueError, match="formats must be among"):
+        translator.save(tmp_path / "bad", formats=("keras", "onnx"))
+    if not on_tf:  # asked for explicitly, a SavedModel is an error, not a silent skip
+        with pytest.raises(ValueError, match="TensorFlow backend"):
+            translator.save(tmp_path / "sm", formats=("savedmodel",))
