@@ -35,7 +35,7 @@ sys.path.insert(0, str(HERE.parent))
 # The recipe of the shipped model.
 RECIPE = {
     "seed": 0,
-    "epochs": 90,
+    "epochs": 180,
     "examples": 8000,
     "batch_size": 64,
     "learning_rate": 0.002,
@@ -43,8 +43,8 @@ RECIPE = {
     "final_learning_rate": 0.0001,
 }
 MODEL = {
-    "num_glimpses": 6,
-    "patch_size": 8,
+    "num_glimpses": 7,
+    "patch_size": 6,
     "num_scales": 3,
     "scale_factor": 2,
     "location_std": 0.15,

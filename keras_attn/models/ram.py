@@ -26,8 +26,9 @@ class RecurrentAttentionModel(ArgsMixin, keras.Model):
 
     * **The first glimpse is at the image centre**, ``l_0 = (0, 0)``, for
       every image in training and inference (not a uniformly random point):
-      with several scales its coarsest patch shows most of the image, which
-      is what the policy needs to decide where to look next.
+      with several scales its coarsest patch shows a wide middle part of the
+      image at low resolution, which is what the policy needs to decide
+      where to look next.
     * **Training** (``fit`` on TensorFlow, JAX and PyTorch) minimises the
       hybrid loss of the paper, in ``compute_loss``:
       cross-entropy of the logits, plus the squared error of the baseline
