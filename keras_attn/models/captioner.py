@@ -82,7 +82,7 @@ def digit_encoder(image_shape=(digit_captions.CANVAS, digit_captions.CANVAS, 1),
     channels = tuple(channels)
     if len(channels) != 4:
         raise ValueError(f"channels must be 4 convolution widths (an 8 x 8 grid); got {channels!r}")
-    return small_cnn(image_shape, channels=tuple(_validation.positive_int(f"channels[{i}]", c) for i, c in enumerate(channels)))
+    return small_cnn(image_shape, channels=channels)
 
 
 #: Pretraining canvases are drawn with seeds from here on (captioning uses ``seed * 1000 + epoch``).

@@ -323,7 +323,8 @@ def small_cnn(image_shape=(64, 64, 1), channels=(16, 32, 64, 64), name="encoder"
     """The default image encoder: ``3 × 3`` ReLU convolutions, ``2 × 2`` max pooling after all but the last.
 
     A ``64 × 64`` image gives an ``8 × 8`` feature grid of ``channels[-1]``
-    features (each cell sees a 46-pixel window).
+    features (each cell sees a 46-pixel window). ``channels``: one positive
+    width per convolution.
 
     Example:
 
@@ -331,6 +332,9 @@ def small_cnn(image_shape=(64, 64, 1), channels=(16, 32, 64, 64), name="encoder"
     >>> small_cnn().output.shape
     (None, 8, 8, 64)
     """
+    channels = tuple(_validation.positive_int(f"channels[{i}]", c) for i, c in enumerate(channels))
+    if not channels:
+        raise ValueError("channels must name at least one convolution width; got ()")
     image = keras.Input(image_shape, name="image")
     x = image
     for i, width in enumerate(channels):

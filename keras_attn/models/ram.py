@@ -40,8 +40,9 @@ class RecurrentAttentionModel(ArgsMixin, keras.Model):
       gradient never reaches them and theirs never reaches the core.
     * **Inference follows the policy mean**: ``l_t = tanh(W_l h_t)``,
       deterministic, and cut from the graph like the sampled locations (a
-      loss on the logits never trains the location network). ``model(images, trajectories=M)`` instead averages the
-      class probabilities of ``M`` sampled trajectories (returned as log
+      loss on the logits never trains the location network).
+      ``model(images, trajectories=M)`` instead averages the class
+      probabilities of ``M`` sampled trajectories (returned as log
       probabilities).
 
     ``policy="random"`` keeps the architecture but glimpses at uniformly

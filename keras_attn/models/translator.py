@@ -141,7 +141,7 @@ class DateTranslator:
         """
         backend = keras.backend.backend()
         if formats is None:
-            formats = SAVE_FORMATS if backend == "tensorflow" else SAVE_FORMATS[:2]
+            formats = tuple(f for f in SAVE_FORMATS if backend == "tensorflow" or f != "savedmodel")
         formats = (formats,) if isinstance(formats, str) else tuple(formats)
         unknown = [f for f in formats if f not in SAVE_FORMATS]
         if unknown:
