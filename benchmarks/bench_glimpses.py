@@ -4,9 +4,10 @@ The naive sampler is what Recurrent Attention Model ports usually write: for
 every image of the batch and every scale, pad the image, cut the ``p s^i``
 square around the (rounded) location with a slice, and shrink it to ``p × p``
 with ``keras.ops.image.resize`` (bilinear; its antialiased form does not
-compile under XLA on TensorFlow). Ours samples all
-squares of the batch with one gather-based ``grid_sample`` call and averages
-``s^i × s^i`` blocks. Both are compiled the same way (XLA on TensorFlow and
+compile under XLA on TensorFlow). Ours box-filters each image once per
+scale (``glimpse_pyramid``, shifted sums) and reads ``p × p`` points per
+scale with the gather-based ``grid_sample``, whatever the square's width
+(the pyramid is built inside every call here, as for a single glimpse). Both are compiled the same way (XLA on TensorFlow and
 JAX, eager on PyTorch) and timed round by round (``measure_interleaved``).
 Forward pass only: the RAM never differentiates the sensor with respect to
 the images (the locations are sampled).
@@ -93,7 +94,8 @@ def run(quick=False):
             notes=[
                 "Both read the same squares (checked: scale 0 is identical); the naive sampler loops over the batch "
                 "and the scales with a slice and a bilinear resize each (a 2x block mean at factor 2, a subsample "
-                "beyond), ours gathers every square of the batch with one grid_sample call and averages blocks."
+                "beyond); ours box-filters each image once per scale (built inside every call here) and reads p x p "
+                "points per scale with grid_sample, however wide the square."
             ],
         )
     ]

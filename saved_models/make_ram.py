@@ -116,6 +116,7 @@ def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, architecture=None
             "params": int(model.count_params()),
             "train_seconds": round(seconds, 1),
             "seconds_per_epoch": round(per_epoch, 2),
+            "backend": keras.backend.backend(),
         }
         for kind, (images, labels) in tests.items():
             row[kind] = rd.accuracy(model, images, labels)

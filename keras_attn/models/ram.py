@@ -161,8 +161,9 @@ class RecurrentAttentionModel(ArgsMixin, keras.Model):
         location = ops.zeros((batch, 2), dtype=dtype)
         states = self.cell.get_initial_state(batch_size=batch)
         locations, log_probs, baselines = [location], [], []
+        pyramid = self.glimpse_net.pyramid(images)  # once per image, read by every glimpse
         for step in range(self.num_glimpses):
-            output, states = self.cell(self.glimpse_net([images, location]), states)
+            output, states = self.cell(self.glimpse_net([images, location], pyramid=pyramid), states)
             states = list(states) if isinstance(states, (list, tuple)) else [states]
             if step == self.num_glimpses - 1:
                 break

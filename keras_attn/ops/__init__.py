@@ -7,7 +7,7 @@ internal: ``keras_attn.ops._dtypes``.
 """
 
 from keras_attn.ops.attention import attention_path, causal_mask, multi_head_attention
-from keras_attn.ops.glimpses import extract_glimpses, glimpse_boxes
+from keras_attn.ops.glimpses import extract_glimpses, glimpse_boxes, glimpse_pyramid
 from keras_attn.ops.recurrent import bidirectional_lstm
 from keras_attn.ops.reinforce import baseline_loss, gaussian_log_prob, reinforce_loss
 from keras_attn.ops.sampling import affine_grid, grid_sample

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from keras_attn.ops import extract_glimpses, glimpse_boxes
+from keras_attn.ops import extract_glimpses, glimpse_boxes, glimpse_pyramid
 from tests._glimpse_oracle import bilinear_glimpses, crop_glimpses, to_location
 from tests._helpers import BACKEND, FiniteDifferences, float64, gradient, numeric_gradient, to_numpy
 
@@ -120,3 +120,51 @@ def test_bad_arguments():
         extract_glimpses(images[0], loc, 4)
     with pytest.raises(ValueError, match=r"locations must have shape \(batch, 2\)"):
         extract_glimpses(images, np.zeros((1, 3), "float32"), 4)
+
+
+def _box_means(image, block):
+    """Numpy oracle of a pyramid level: the mean of every block x block box of the zero-padded image that overlaps it."""
+    h, w, c = image.shape
+    padded = np.pad(image.astype("float64"), ((block - 1, block - 1), (block - 1, block - 1), (0, 0)))
+    out = np.zeros((h + block - 1, w + block - 1, c))
+    for y in range(h + block - 1):
+        for x in range(w + block - 1):
+            out[y, x] = padded[y : y + block, x : x + block].mean(axis=(0, 1))
+    return out
+
+
+@pytest.mark.parametrize("num_scales,scale_factor", [(3, 2), (2, 3), (3, 1)])
+def test_pyramid_levels_are_box_means_of_the_zero_padded_image(rng, num_scales, scale_factor):
+    images = rng.uniform(0, 1, (2, 7, 9, 2)).astype("float32")
+    pyramid = glimpse_pyramid(images, 2, num_scales, scale_factor)
+    assert len(pyramid) == num_scales
+    for i, level in enumerate(pyramid):
+        block = scale_factor**i
+        level = to_numpy(level)
+        assert level.shape == (2, 7 + block - 1, 9 + block - 1, 2)
+        for b in range(2):
+            np.testing.assert_allclose(level[b], _box_means(images[b], block), atol=1e-6)
+
+
+def test_a_reused_pyramid_gives_the_same_glimpses_and_a_wrong_one_is_refused(rng):
+    images = rng.uniform(0, 1, (3, 16, 12, 1)).astype("float32")
+    pyramid = glimpse_pyramid(images, 3, num_scales=3)
+    for _ in range(3):  # several glimpses of the same images from one pyramid
+        locations = rng.uniform(-1.2, 1.2, (3, 2)).astype("float32")
+        np.testing.assert_array_equal(
+            to_numpy(extract_glimpses(images, locations, 3, 3, pyramid=pyramid)), to_numpy(extract_glimpses(images, locations, 3, 3))
+        )
+    with pytest.raises(ValueError, match=r"pyramid must be the list of 2 levels that glimpse_pyramid\(images, 3, 2, 2\)"):
+        extract_glimpses(images, locations, 3, 2, pyramid=pyramid)
+    with pytest.raises(ValueError, match=r"pyramid level 1 must have shape \(batch, 18, 14, 1\)"):
+        extract_glimpses(images, locations, 3, 2, scale_factor=3, pyramid=pyramid[:2])
+
+
+def test_wide_scales_cost_the_same_reads_as_narrow_ones(rng):
+    """A 4-scale retina whose widest square is wider than the image still matches the dense oracle."""
+    images = rng.uniform(0, 1, (2, 10, 10, 1)).astype("float32")
+    locations = np.array([[0.35, -0.8], [-1.1, 0.2]], "float32")
+    ours = to_numpy(extract_glimpses(images, locations, 2, num_scales=4, scale_factor=2))
+    for b in range(2):
+        centre = (((locations[b, 0] + 1) * 10 - 1) / 2, ((locations[b, 1] + 1) * 10 - 1) / 2)
+        np.testing.assert_allclose(ours[b], bilinear_glimpses(images[b], centre, 2, 4, 2), atol=1e-5)

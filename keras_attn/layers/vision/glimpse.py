@@ -5,7 +5,7 @@ from keras import ops
 
 from keras_attn import _validation
 from keras_attn._args import ArgsMixin, add_kernel
-from keras_attn.ops import extract_glimpses
+from keras_attn.ops import extract_glimpses, glimpse_pyramid
 from keras_attn.ops.glimpses import check_glimpse_args, retina_size_error
 
 
@@ -45,8 +45,12 @@ class _GlimpseBase(ArgsMixin, keras.layers.Layer):
         _validation.same_batch(self, [images, locations], ["images", "locations"])
         return images, locations
 
-    def _glimpses(self, images, locations):
-        return extract_glimpses(images, locations, self.patch_size, self.num_scales, self.scale_factor)
+    def _glimpses(self, images, locations, pyramid=None):
+        return extract_glimpses(images, locations, self.patch_size, self.num_scales, self.scale_factor, pyramid=pyramid)
+
+    def pyramid(self, images):
+        """``ops.glimpse_pyramid`` of ``images`` for this retina: pass it as ``pyramid=`` to glimpse them again cheaply."""
+        return glimpse_pyramid(images, self.patch_size, self.num_scales, self.scale_factor)
 
     def _glimpse_shape(self, input_shape):
         images = tuple(input_shape[0])
@@ -76,6 +80,8 @@ class GlimpseSensor(_GlimpseBase):
     Call arguments:
         inputs: ``[images, locations]``: ``(B, H, W, C)`` images (channels
             last, static ``H``, ``W``, ``C``) and ``(B, 2)`` locations.
+        pyramid: optional ``layer.pyramid(images)`` (``ops.glimpse_pyramid``)
+            of these images, computed once to glimpse them several times.
 
     Returns:
         ``(B, num_scales, p, p, C)`` glimpses.
@@ -96,9 +102,9 @@ class GlimpseSensor(_GlimpseBase):
     def build(self, input_shape):
         self._check_inputs(input_shape, fix_channels=False)
 
-    def call(self, inputs):
+    def call(self, inputs, pyramid=None):
         images, locations = self._split(inputs)
-        return ops.cast(self._glimpses(images, locations), self.compute_dtype)
+        return ops.cast(self._glimpses(images, locations, pyramid), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return self._glimpse_shape(input_shape)
@@ -129,6 +135,7 @@ class GlimpseNetwork(_GlimpseBase):
         inputs: ``[images, locations]`` as for ``GlimpseSensor``.
         return_glimpses: if ``True``, also return the retina ``ρ(x, l)``,
             ``(B, num_scales, p, p, C)``.
+        pyramid: optional ``layer.pyramid(images)``, as for ``GlimpseSensor``.
 
     Returns:
         ``(B, units)``; with ``return_glimpses=True`` the tuple ``(g, glimpses)``.
@@ -173,9 +180,9 @@ class GlimpseNetwork(_GlimpseBase):
         self.location_kernel, self.location_bias = dense("location", 2, self.location_units)
         self.kernel, self.bias = dense("output", self.glimpse_units + self.location_units, self.units)
 
-    def call(self, inputs, return_glimpses=False):
+    def call(self, inputs, return_glimpses=False, pyramid=None):
         images, locations = self._split(inputs)
-        glimpses = ops.cast(self._glimpses(images, locations), self.compute_dtype)
+        glimpses = ops.cast(self._glimpses(images, locations, pyramid), self.compute_dtype)
         flat = ops.reshape(glimpses, (-1, self.glimpse_kernel.shape[0]))
         locations = ops.cast(locations, self.compute_dtype)
         h_g = ops.relu(ops.matmul(flat, self.glimpse_kernel) + self.glimpse_bias)
@@ -186,7 +193,7 @@ class GlimpseNetwork(_GlimpseBase):
     def compute_output_shape(self, input_shape):
         return (tuple(input_shape[0])[0], self.units)
 
-    def compute_output_spec(self, inputs, return_glimpses=False):
+    def compute_output_spec(self, inputs, return_glimpses=False, pyramid=None):
         shapes = [tuple(x.shape) for x in inputs]
         g = keras.KerasTensor(self.compute_output_shape(shapes), dtype=self.compute_dtype)
         if return_glimpses:

@@ -59,3 +59,16 @@ def test_network_trains_the_glimpse_and_location_paths(rng):
     before = [w.copy() for w in net.get_weights()]
     model.fit([images, locations], rng.standard_normal((16, 1)).astype("float32"), epochs=3, batch_size=8, verbose=0)
     assert all(not np.allclose(a, b) for a, b in zip(net.get_weights(), before))
+
+
+def test_layers_glimpse_a_precomputed_pyramid(rng):
+    """``pyramid=layer.pyramid(images)`` (computed once, as the RAM does for its T glimpses) changes nothing."""
+    images, locations, centres = _aligned_case(rng)
+    sensor = GlimpseSensor(patch_size=4, num_scales=3)
+    out = to_numpy(sensor([images, locations], pyramid=sensor.pyramid(images)))
+    for b in range(3):
+        np.testing.assert_allclose(out[b], crop_glimpses(images[b], centres[b], 4, 3, 2), atol=1e-5)
+    net = GlimpseNetwork(glimpse_units=7, location_units=5, units=6, patch_size=4, num_scales=3)
+    np.testing.assert_allclose(
+        to_numpy(net([images, locations], pyramid=net.pyramid(images))), to_numpy(net([images, locations])), atol=1e-6
+    )
