@@ -31,7 +31,12 @@ def _relu(x):
 
 def test_network_matches_the_paper_formula(rng):
     images, locations, centres = _aligned_case(rng)
-    layer = GlimpseNetwork(glimpse_units=7, location_units=5, units=6, patch_size=4, num_scales=2, bias_initializer="random_normal")
+    layer = GlimpseNetwork(glimpse_units=7, location_units=5, units=6, patch_size=4, num_scales=2)
+    layer.build([images.shape, locations.shape])
+    # weights from the seeded rng, not the unseeded initializers: the same case on every run and
+    # backend, with outputs large enough for the last check (random initial weights could leave
+    # every output near 0)
+    layer.set_weights([rng.normal(0.0, 0.5, tuple(v.shape)).astype("float32") for v in layer.weights])
     g, glimpses = layer([images, locations], return_glimpses=True)
     wg, bg, wl, bl, w, b = layer.get_weights()
     assert wg.shape == (2 * 4 * 4 * 2, 7) and wl.shape == (2, 5) and w.shape == (12, 6)
