@@ -87,9 +87,9 @@ def _prepare(images, patch_size, num_scales, scale_factor):
 def _box_sums(level, block, factor):
     """From ``S_b`` (sums of ``b x b`` pixel boxes) to ``S_{s b}``: ``S_{sb}[j] = Σ_{k<s} S_b[j + k b]`` per axis.
 
-    ``S_b[j] = Σ_{r, r' < b} I[j + r, j' + r']`` (zeros outside the image) is
-    stored for every ``j`` where it can be non-zero, ``-(b - 1) .. H - 1``, at
-    index ``j + b - 1``: ``H + b - 1`` rows (likewise columns).
+    Along each axis ``S_b[j] = Σ_{r < b} I[j + r]`` (zeros outside the image)
+    is stored for every ``j`` where it can be non-zero, ``-(b - 1) .. H - 1``,
+    at index ``j + b - 1``: ``H + b - 1`` rows (likewise columns).
     """
     pad = (factor - 1) * block
     padded = ops.pad(level, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
@@ -138,7 +138,12 @@ def glimpse_pyramid(images, patch_size, num_scales=1, scale_factor=2):
     >>> bool(np.allclose(reused, extract_glimpses(images, locations, 6, 3), atol=1e-6))
     True
     """
-    (patch_size, num_scales, scale_factor), images, image_dtype = _prepare(images, patch_size, num_scales, scale_factor)
+    (_, num_scales, scale_factor), images, image_dtype = _prepare(images, patch_size, num_scales, scale_factor)
+    return _levels(images, image_dtype, num_scales, scale_factor)
+
+
+def _levels(images, image_dtype, num_scales, scale_factor):
+    """``glimpse_pyramid`` of validated images."""
     dtype = float_dtype(image_dtype) if "float" in image_dtype else "float32"
     level = ops.cast(upcast(images), dtype)
     pyramid, block = [level], 1
@@ -208,9 +213,9 @@ def extract_glimpses(images, locations, patch_size, num_scales=1, scale_factor=2
     locations = ops.convert_to_tensor(locations)
     if len(locations.shape) != 2 or locations.shape[-1] != 2:
         raise ValueError(f"locations must have shape (batch, 2) of normalised (x, y); received shape {tuple(locations.shape)}")
-    height, width, channels = (int(d) for d in images.shape[1:])
+    height, width = (int(d) for d in images.shape[1:3])
     if pyramid is None:
-        pyramid = glimpse_pyramid(images, patch_size, num_scales, scale_factor)
+        pyramid = _levels(images, image_dtype, num_scales, scale_factor)
     else:
         _check_pyramid(pyramid, images.shape, patch_size, num_scales, scale_factor)
     dtype = keras.backend.standardize_dtype(pyramid[0].dtype)
