@@ -131,7 +131,9 @@ def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, architecture=None
     if not all(path.exists() for path in found.values()):
         return None
     rows = {p: json.loads(path.read_text()) for p, path in found.items()}
-    info = {"recipe": recipe, "model": architecture, "eval": evaluation, "backend": keras.backend.backend(), "results": rows}
+    # The parts may run on different backends (each row says which); the top-level one is the shipped RAM's.
+    backend = rows["ram"].get("backend", keras.backend.backend())
+    info = {"recipe": recipe, "model": architecture, "eval": evaluation, "backend": backend, "results": rows}
     (out / "ram_translated_digits.json").write_text(json.dumps(info, indent=1) + "\n")
     print()
     print(table(rows))

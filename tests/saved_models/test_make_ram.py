@@ -1,0 +1,38 @@
+"""``saved_models/make_ram.py``: the table it writes when the last of its four parts finishes."""
+
+import importlib.util
+import json
+import pathlib
+
+import keras
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("make_ram", ROOT / "saved_models" / "make_ram.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_table_names_the_backend_of_the_ram_part_whichever_part_finishes_last(tmp_path):
+    script = _script()
+    other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
+    rows = {  # parts that ran earlier, as separate processes, one of them on another backend
+        "ram": {"name": "ram", "params": 1, "train_seconds": 1.0, "seconds_per_epoch": 1.0, "backend": other, "translated": 0.5, "cluttered": 0.4},
+        "random": {"name": "random", "params": 1, "train_seconds": 1.0, "seconds_per_epoch": 1.0, "backend": other, "translated": 0.3, "cluttered": 0.2},
+        "conv": {"name": "conv", "params": 1, "train_seconds": 1.0, "seconds_per_epoch": 1.0, "backend": other, "translated": 0.9, "cluttered": 0.8},
+    }
+    for part, row in rows.items():
+        (tmp_path / f"ram_result_{part}.json").write_text(json.dumps(row))
+    architecture = {"num_glimpses": 2, "patch_size": 4, "num_scales": 2, "units": 8, "glimpse_units": 4, "location_units": 4}
+    info = script.make(tmp_path, parts=("fc",), verbose=0, eval_examples=20, architecture=architecture, epochs=1, examples=64, batch_size=32)
+
+    assert info["backend"] == other  # the shipped RAM's backend, not the one of the process that wrote the table
+    assert info["results"]["fc"]["backend"] == keras.backend.backend()
+    assert list(info["results"]) == ["ram", "random", "fc", "conv"]
+    assert info["model"]["num_glimpses"] == 2 and info["recipe"]["epochs"] == 1
+    assert json.loads((tmp_path / "ram_translated_digits.json").read_text()) == info
+    fc = info["results"]["fc"]
+    assert 0.0 <= fc["translated"] <= 1.0 and fc["params"] > 0
