@@ -29,11 +29,17 @@ from keras_attn.models import ram_digits
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def shipped_configuration():
-    """``(MODEL, RECIPE)`` of ``saved_models/make_ram.py``: the one place the recipe is written."""
+def make_ram_script():
+    """``saved_models/make_ram.py`` as a module (the script is not part of the installed package)."""
     spec = importlib.util.spec_from_file_location("make_ram", ROOT / "saved_models" / "make_ram.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def shipped_configuration():
+    """``(MODEL, RECIPE)`` of ``saved_models/make_ram.py``: the one place the recipe is written."""
+    module = make_ram_script()
     return module.MODEL, module.RECIPE
 
 

@@ -1,23 +1,14 @@
 """``saved_models/make_ram.py``: the table it writes when the last of its four parts finishes."""
 
-import importlib.util
 import json
-import pathlib
 
 import keras
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("make_ram", ROOT / "saved_models" / "make_ram.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmarks.bench_ram import make_ram_script
 
 
 def test_the_table_names_the_backend_of_the_ram_part_whichever_part_finishes_last(tmp_path):
-    script = _script()
+    script = make_ram_script()
     other = "jax" if keras.backend.backend() != "jax" else "tensorflow"
     rows = {  # parts that ran earlier, as separate processes, one of them on another backend
         "ram": {"name": "ram", "params": 1, "train_seconds": 1.0, "seconds_per_epoch": 1.0, "backend": other, "translated": 0.5, "cluttered": 0.4},
