@@ -371,7 +371,7 @@ def build_parser():
     eval_ram.add_argument("--model", type=existing_path, default=None, help="a .keras file (default: the shipped model)")
     eval_ram.add_argument("--examples", type=positive_int, default=10000)
     eval_ram.add_argument("--seed", type=non_negative_int, default=10001,
-                          help="data seed of the test canvases (the shipped model trained on seeds 0-9)")
+                          help="data seed of the test canvases (any seed: they show only the held-out test digit images)")
     eval_ram.add_argument("--cluttered", action="store_true", help="add 4 pieces of other digits to each canvas")
     eval_ram.add_argument("--trajectories", type=positive_int, default=None,
                           help="average M sampled trajectories instead of the policy mean")

@@ -17,7 +17,9 @@ other digits seed 10002). The table is printed and stored, with the recipe and
 the timings, in ``ram_translated_digits.json``.
 
 The four parts are independent (same seeds, same canvases); on a busy machine
-run them as four processes and the last one to finish writes the table:
+run them as four processes with the same options and the last one to finish
+writes the table (each part's result records its recipe, model and evaluation,
+and results made with other options are refused, not combined):
 
     for p in ram random fc conv; do KERAS_BACKEND=jax python saved_models/make_ram.py --only $p & done; wait
 """
@@ -89,6 +91,8 @@ def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, architecture=None
     }
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # Each part's row records what it was trained and evaluated with; the table combines only equal ones.
+    config = {"recipe": recipe, "model": architecture, "eval": evaluation}
 
     def build(part):
         keras.utils.set_random_seed(recipe["seed"])
@@ -117,6 +121,7 @@ def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, architecture=None
             "train_seconds": round(seconds, 1),
             "seconds_per_epoch": round(per_epoch, 2),
             "backend": keras.backend.backend(),
+            "config": config,
         }
         for kind, (images, labels) in tests.items():
             row[kind] = rd.accuracy(model, images, labels)
@@ -131,6 +136,14 @@ def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, architecture=None
     if not all(path.exists() for path in found.values()):
         return None
     rows = {p: json.loads(path.read_text()) for p, path in found.items()}
+    differ = [p for p, row in rows.items() if row.get("config") != config]
+    if differ:
+        raise ValueError(
+            f"{out}: the results of {', '.join(differ)} were made with another recipe, model or evaluation than "
+            f"this run's {config}; train them again with the same options (or use another --out)"
+        )
+    for row in rows.values():
+        del row["config"]
     # The parts may run on different backends (each row says which); the top-level one is the shipped RAM's.
     backend = rows["ram"].get("backend", keras.backend.backend())
     info = {"recipe": recipe, "model": architecture, "eval": evaluation, "backend": backend, "results": rows}
