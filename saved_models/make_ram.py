@@ -8,10 +8,11 @@ digit at a random position among 4 pieces of other digits) of the 4,000
 training digit images, drawn fresh every epoch (data seed
 ``1000 * seed + epoch``, weight seed ``seed``), and writes
 ``ram_translated_digits.keras`` (the name says what its headline figure is
-measured on: translated canvases, which training never shows). In the same run it trains, on the same
-canvases and for the same number of epochs, the three baselines: a fully
-connected network with about as many parameters, a small convolutional
-network, and the same RAM glimpsing at random locations. All four are then
+measured on: translated canvases, which training never shows). In the same
+run it trains, on the same canvases and for the same number of epochs, the
+three baselines: a fully connected network with about as many parameters, a
+small convolutional network, and the same RAM glimpsing at random locations.
+All four are then
 evaluated on the same canvases of the 1,000 held-out test digit images with
 seeds never used in training (training canvases use data seeds ``1000 * seed +
 epoch``; test canvases: translated seed 10001, cluttered with 4 pieces of
@@ -147,8 +148,7 @@ def make(out=HERE, parts=PARTS, verbose=2, eval_examples=None, architecture=None
     for row in rows.values():
         del row["config"]
     # The parts may run on different backends (each row says which); the top-level one is the shipped RAM's.
-    backend = rows["ram"].get("backend", keras.backend.backend())
-    info = {"recipe": recipe, "model": architecture, "eval": evaluation, "backend": backend, "results": rows}
+    info = {**config, "backend": rows["ram"]["backend"], "results": rows}
     (out / "ram_translated_digits.json").write_text(json.dumps(info, indent=1) + "\n")
     print()
     print(table(rows))
